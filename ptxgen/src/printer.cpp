@@ -1,0 +1,375 @@
+#include "ptxgen/printer.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <bit>
+#include <cstring>
+
+#include "ptxgen/error.hpp"
+#include "ptxgen/forms.hpp"
+#include "ptxgen/spelling.hpp"
+
+namespace ptxgen {
+
+std::string_view register_prefix(Type t) {
+    switch (t) {
+    case Type::pred: return "p";
+    case Type::b16: return "bh";
+    case Type::u16: return "rh";
+    case Type::s16: return "sh";
+    case Type::b32: return "b";
+    case Type::u32: return "r";
+    case Type::s32: return "s";
+    case Type::b64: return "bd";
+    case Type::u64: return "rd";
+    case Type::s64: return "sd";
+    case Type::b128: return "q";
+    case Type::f16: return "h";
+    case Type::f16x2: return "hh";
+    case Type::bf16: return "bf";
+    case Type::bf16x2: return "bff";
+    case Type::f32: return "f";
+    case Type::f64: return "fd";
+    default: return "x";
+    }
+}
+
+namespace {
+
+using Buf = fmt::memory_buffer;
+
+// Register id -> number within its type, computed once per print.
+std::vector<uint32_t> ordinals(const Kernel& k, std::array<uint32_t, kTypeCount>& counts) {
+    counts.fill(0);
+    std::vector<uint32_t> ord(k.regs.size());
+    for (size_t i = 0; i < k.regs.size(); ++i) ord[i] = counts[static_cast<size_t>(k.regs[i])]++;
+    return ord;
+}
+
+struct Printer {
+    const Kernel& k;
+    const std::vector<uint32_t>& ord;
+    Buf& out;
+
+    void reg(uint32_t id) {
+        if (id >= k.regs.size()) throw ptxsmith::Error(fmt::format("kernel {}: register id {} was never created", k.name, id));
+        fmt::format_to(std::back_inserter(out), "%{}{}", register_prefix(k.regs[id]), ord[id]);
+    }
+
+    void imm(const Operand& o) {
+        const Type t = o.type;
+        if (t == Type::f32) {
+            fmt::format_to(std::back_inserter(out), "0f{:08X}", static_cast<uint32_t>(o.bits));
+        } else if (t == Type::f64) {
+            fmt::format_to(std::back_inserter(out), "0d{:016X}", o.bits);
+        } else if (is_signed(t)) {
+            const int w = bit_width(t);
+            int64_t v = static_cast<int64_t>(o.bits << (64 - w)) >> (64 - w);
+            fmt::format_to(std::back_inserter(out), "{}", v);
+        } else if (is_unsigned(t)) {
+            fmt::format_to(std::back_inserter(out), "{}", o.bits);
+        } else {
+            fmt::format_to(std::back_inserter(out), "0x{:x}", o.bits);
+        }
+    }
+
+    void address(const Operand& o) {
+        out.push_back('[');
+        switch (o.base) {
+        case AddrBase::reg: reg(o.id); break;
+        case AddrBase::var: fmt::format_to(std::back_inserter(out), "{}", k.vars.at(o.id).name); break;
+        case AddrBase::param: fmt::format_to(std::back_inserter(out), "param_{}", k.params.at(o.id).name); break;
+        case AddrBase::none: fmt::format_to(std::back_inserter(out), "{}", o.offset); break;
+        }
+        if (o.base != AddrBase::none && o.offset != 0) fmt::format_to(std::back_inserter(out), "+{}", o.offset);
+        out.push_back(']');
+    }
+
+    void operand(const Operand& o) {
+        switch (o.kind) {
+        case OpKind::reg:
+            if (o.negated) out.push_back('!');
+            reg(o.id);
+            break;
+        case OpKind::imm: imm(o); break;
+        case OpKind::addr: address(o); break;
+        case OpKind::label: fmt::format_to(std::back_inserter(out), "{}", k.labels.at(o.id).name); break;
+        case OpKind::sreg: fmt::format_to(std::back_inserter(out), "{}", spelling(static_cast<SReg>(o.id))); break;
+        case OpKind::symbol: fmt::format_to(std::back_inserter(out), "{}", k.vars.at(o.id).name); break;
+        case OpKind::vec:
+            out.push_back('{');
+            for (int i = 0; i < o.count; ++i) {
+                if (i) out.append(std::string_view(", "));
+                reg(o.elems[static_cast<size_t>(i)]);
+            }
+            out.push_back('}');
+            break;
+        case OpKind::none: break;
+        }
+    }
+
+    void part(std::string_view s) {
+        if (s.empty()) return;
+        out.push_back('.');
+        out.append(s);
+    }
+    void part(Type t) { part(type_name(t)); }
+    void flag(bool on, std::string_view s) {
+        if (on) part(s);
+    }
+
+    void mnemonic(const Instr& in) {
+        const Mods& m = in.m;
+        out.append(spelling(in.op));
+        switch (in.op) {
+        case Op::add: case Op::sub: case Op::mul: case Op::mad: case Op::fma:
+            if (m.mul != MulMode::none) part(m.mul == MulMode::lo ? "lo" : m.mul == MulMode::hi ? "hi" : "wide");
+            part(spelling(m.round));
+            flag(m.ftz, "ftz");
+            flag(m.sat, "sat");
+            part(in.type);
+            break;
+        case Op::div:
+            flag(m.approx, "approx");
+            flag(m.full, "full");
+            part(spelling(m.round));
+            flag(m.ftz, "ftz");
+            part(in.type);
+            break;
+        case Op::min: case Op::max: case Op::abs: case Op::neg:
+            flag(m.ftz, "ftz");
+            part(in.type);
+            break;
+        case Op::setp:
+            part(spelling(m.cmp));
+            part(spelling(m.bop));
+            flag(m.ftz, "ftz");
+            part(in.type);
+            break;
+        case Op::cvt:
+            part(spelling(m.round));
+            flag(m.ftz, "ftz");
+            flag(m.sat, "sat");
+            part(in.type);
+            part(in.type2);
+            break;
+        case Op::cvta:
+            flag(m.to_space, "to");
+            part(spelling(m.space));
+            part(in.type);
+            break;
+        case Op::ex2: case Op::lg2: case Op::rcp: case Op::rsqrt: case Op::sqrt: case Op::tanh: case Op::sin: case Op::cos:
+            flag(m.approx, "approx");
+            part(spelling(m.round));
+            flag(m.ftz, "ftz");
+            part(in.type);
+            break;
+        case Op::ld: case Op::st:
+            flag(m.vol, "volatile");
+            part(spelling(m.space));
+            part(spelling(m.cache));
+            flag(m.nc, "nc");
+            part(spelling(m.evict));
+            if (m.vec > 1) part(m.vec == 2 ? "v2" : "v4");
+            part(in.type);
+            break;
+        case Op::shfl:
+            part(spelling(m.shfl));
+            part(Type::b32);
+            break;
+        case Op::vote:
+            part(spelling(m.vote));
+            part(m.vote == VoteMode::ballot ? Type::b32 : Type::pred);
+            break;
+        case Op::activemask:
+            part(Type::b32);
+            break;
+        case Op::redux:
+            part(spelling(m.atom));
+            part(in.type);
+            break;
+        case Op::dp2a:
+            part(m.half == DpHalf::lo ? "lo" : "hi");
+            part(in.type);
+            part(in.type2);
+            break;
+        case Op::dp4a:
+            part(in.type);
+            part(in.type2);
+            break;
+        case Op::bar:
+            part(m.bar == BarKind::sync ? "sync" : "arrive");
+            break;
+        case Op::membar:
+            part(m.scope == Scope::gpu ? "gl" : spelling(m.scope));
+            break;
+        case Op::fence:
+            part(spelling(m.fence));
+            part(spelling(m.scope));
+            break;
+        case Op::atom: case Op::red:
+            part(spelling(m.space));
+            part(spelling(m.atom));
+            part(in.type);
+            break;
+        case Op::mma:
+            part(spelling(m.shape));
+            part("row");
+            part("col");
+            flag(m.sat, "satfinite");
+            part(in.type);
+            part(in.type2);
+            part(in.type2);
+            part(in.type);
+            break;
+        case Op::ldmatrix:
+            part("m8n8");
+            part(m.vec == 1 ? "x1" : m.vec == 2 ? "x2" : "x4");
+            flag(m.trans, "trans");
+            part("shared");
+            part(in.type);
+            break;
+        case Op::cp_async:
+            part(m.cp_cache == CpAsyncCache::ca ? "ca" : "cg");
+            part("shared");
+            part("global");
+            break;
+        case Op::cp_async_wait:
+            if (in.nops == 0) {  // no count: wait for every group
+                out.resize(out.size() - std::strlen("wait_group"));
+                out.append(std::string_view("wait_all"));
+            }
+            break;
+        case Op::bra:
+            flag(m.uni, "uni");
+            break;
+        case Op::and_: case Op::or_: case Op::xor_: case Op::not_: case Op::shl: case Op::shr: case Op::bfe:
+        case Op::bfi: case Op::prmt: case Op::popc: case Op::clz: case Op::brev: case Op::selp: case Op::mov:
+            part(in.type);
+            break;
+        default:
+            break;
+        }
+    }
+
+    void instruction(const Instr& in) {
+        if (in.op == Op::label) {
+            fmt::format_to(std::back_inserter(out), "{}:", k.labels.at(in.operand(0).id).name);
+            return;
+        }
+        if (in.op == Op::nounroll) {
+            out.append(spelling(in.op));
+            out.push_back(';');
+            return;
+        }
+        if (in.guard != kNoReg) {
+            out.push_back('@');
+            if (in.guard_neg) out.push_back('!');
+            reg(in.guard);
+            out.push_back(' ');
+        }
+        mnemonic(in);
+        for (int i = 0; i < in.nops; ++i) {
+            const Operand& o = in.operand(i);
+            // shfl writes "d|p" when the valid-lane predicate is asked for; an absent one is skipped.
+            if (in.op == Op::shfl && i == 1) {
+                if (o.kind != OpKind::none) {
+                    out.push_back('|');
+                    operand(o);
+                }
+                continue;
+            }
+            out.append(std::string_view(i == 0 ? " " : ", "));
+            operand(o);
+        }
+        out.push_back(';');
+    }
+};
+
+template <class... A> void put(Buf& out, fmt::format_string<A...> f, A&&... args) {
+    fmt::format_to(std::back_inserter(out), f, std::forward<A>(args)...);
+}
+
+std::string_view basename(const char* path) {
+    std::string_view p(path);
+    auto slash = p.find_last_of('/');
+    return slash == std::string_view::npos ? p : p.substr(slash + 1);
+}
+
+}  // namespace
+
+Requirement module_requirement(const Kernel& k) {
+    Requirement r;
+    for (const Instr& in : k.code) r = r.merged(requirement(in));
+    return r;
+}
+
+std::string register_name(const Kernel& k, uint32_t id) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < id && i < k.regs.size(); ++i) n += k.regs[i] == k.regs.at(id) ? 1 : 0;
+    return fmt::format("%{}{}", register_prefix(k.regs.at(id)), n);
+}
+
+std::string print_instruction(const Kernel& k, size_t index) {
+    std::array<uint32_t, kTypeCount> counts{};
+    auto ord = ordinals(k, counts);
+    Buf out;
+    Printer{k, ord, out}.instruction(k.code.at(index));
+    return fmt::to_string(out);
+}
+
+std::string print_ptx(const Kernel& k, const PrintOptions& options) {
+    Requirement need = module_requirement(k);
+    Target target = options.target.value_or(Target{need.sm, need.arch_specific});
+    if (!options.target && need.arch_specific) target.arch_specific = true;
+    PtxVersion version = options.version.value_or(std::max(need.ptx, min_ptx_for(target)));
+    if (options.max_version && version > *options.max_version) {
+        throw ptxsmith::Error(fmt::format("kernel {} needs PTX ISA {}, but the consumer accepts at most {}",
+                                          k.name, version.str(), options.max_version->str()));
+    }
+
+    std::array<uint32_t, kTypeCount> counts{};
+    auto ord = ordinals(k, counts);
+    Buf out;
+    out.reserve(64 + k.code.size() * 40);
+
+    put(out, "//\n// Generated by ptxsmith's ptxgen: kernel {}\n//\n\n", k.name);
+    put(out, ".version {}\n.target {}\n.address_size 64\n\n", version.str(), target.str());
+    for (const VarDecl& v : k.vars) {
+        if (v.dynamic) put(out, ".extern .shared .align {} .b8 {}[];\n\n", v.align, v.name);
+    }
+    put(out, ".visible .entry {}(", k.name);
+    for (size_t i = 0; i < k.params.size(); ++i) {
+        const Param& p = k.params[i];
+        put(out, "{}\n\t.param .{} param_{}", i ? "," : "", type_name(storage_type(p.type)), p.name);
+    }
+    put(out, "\n)\n");
+    if (k.reqntid[0]) put(out, ".reqntid {}, {}, {}\n", k.reqntid[0], k.reqntid[1], k.reqntid[2]);
+    if (k.maxntid[0]) put(out, ".maxntid {}, {}, {}\n", k.maxntid[0], k.maxntid[1], k.maxntid[2]);
+    put(out, "{{\n");
+    for (int t = 0; t < kTypeCount; ++t) {
+        if (counts[static_cast<size_t>(t)] == 0) continue;
+        Type ty = static_cast<Type>(t);
+        put(out, "\t.reg .{} %{}<{}>;\n", type_name(storage_type(ty)), register_prefix(ty), counts[static_cast<size_t>(t)]);
+    }
+    for (const VarDecl& v : k.vars) {
+        if (!v.dynamic) put(out, "\t.{} .align {} .b8 {}[{}];\n", spelling(v.space), v.align, v.name, v.bytes);
+    }
+    out.push_back('\n');
+
+    Printer p{k, ord, out};
+    for (size_t i = 0; i < k.code.size(); ++i) {
+        const Instr& in = k.code[i];
+        if (in.op != Op::label) out.push_back('\t');
+        p.instruction(in);
+        if (options.debug_locations && i < k.locs.size() && in.op != Op::label) {
+            put(out, "\t// {}:{}", basename(k.locs[i].file_name()), k.locs[i].line());
+        }
+        out.push_back('\n');
+    }
+    put(out, "}}\n");
+    return fmt::to_string(out);
+}
+
+}  // namespace ptxgen

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The main job: build ptxsmith, then show what it generates. Until the model runner exists this
+# lists the kernel registry, prints one kernel's PTX summary and validates every kernel with ptxas
+# for every supported architecture (skipped with a message when ptxas is absent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPTXSMITH_TESTS=OFF >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+ptxgen=build/ptxgen/cli/ptxgen
+
+echo "== kernels =="
+"$ptxgen" list
+echo
+echo "== rmsnorm, inspected =="
+"$ptxgen" inspect rmsnorm --k 4096
+echo
+echo "== ptxas validation of every kernel =="
+status=0
+"$ptxgen" validate --all || status=$?
+if [ "$status" = 3 ]; then
+  echo "(ptxas not found: install the CUDA toolkit or set PTXAS to validate the PTX)"
+  status=0
+fi
+exit "$status"
