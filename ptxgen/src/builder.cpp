@@ -21,12 +21,15 @@ bool is_identifier(std::string_view s) {
 
 }  // namespace
 
-KernelBuilder::KernelBuilder(std::string name, Target target) {
+KernelBuilder::KernelBuilder(std::string name, Target target, Loc loc) {
     if (!is_identifier(name)) {
-        throw ptxsmith::Error(fmt::format("'{}' is not a valid kernel name: use letters, digits and '_'", name));
+        throw ptxsmith::Error(fmt::format("'{}' is not a valid kernel name: use letters, digits and '_' (at {}:{})", name,
+                                          loc.file_name(), loc.line()));
     }
     k_.name = std::move(name);
     k_.target = target;
+    k_.code.reserve(256);
+    k_.locs.reserve(256);
 }
 
 void KernelBuilder::fail(const std::string& what, const Loc& loc) const {
@@ -49,13 +52,17 @@ uint32_t KernelBuilder::declare_param(std::string name, Type t, bool is_pointer,
     return static_cast<uint32_t>(k_.params.size() - 1);
 }
 
-uint32_t KernelBuilder::declare_var(std::string name, Space space, uint32_t bytes, uint32_t align, bool dynamic) {
-    const Loc loc = Loc::current();
+// `loc` is the caller's line (shared_array and friends take it), so errors point at the user's code.
+uint32_t KernelBuilder::declare_var(std::string name, Space space, uint32_t bytes, uint32_t align, bool dynamic, const Loc& loc) {
     if (!is_identifier(name)) fail(fmt::format("'{}' is not a valid variable name", name), loc);
+    // Parameters print as param_<name>, and the entry's own name is a module-level symbol.
+    if (name.rfind("param_", 0) == 0 || name == k_.name)
+        fail(fmt::format("variable name '{}' is reserved (names starting with param_, or the kernel's own name)", name), loc);
     if (align == 0 || (align & (align - 1)) != 0) fail(fmt::format("alignment {} of '{}' is not a power of two", align, name), loc);
     for (const VarDecl& v : k_.vars) {
-        if (v.name == name) fail(fmt::format("variable '{}' is declared twice", name), loc);
+        // The dynamic array check first: a second one would otherwise report its fixed name as a duplicate.
         if (dynamic && v.dynamic) fail("a kernel has one dynamic shared array", loc);
+        if (v.name == name) fail(fmt::format("variable '{}' is declared twice", name), loc);
     }
     k_.vars.push_back(VarDecl{std::move(name), space, bytes, align, dynamic});
     return static_cast<uint32_t>(k_.vars.size() - 1);
@@ -116,7 +123,7 @@ Kernel KernelBuilder::finish() {
         k_.code.push_back(r);
         k_.locs.push_back(Loc::current());
     }
-    verify(k_);
+    verify(k_, VerifyOptions{.check_forms = false});  // emit() checked every form and requirement
     Kernel out = std::move(k_);
     k_ = Kernel{};
     return out;
@@ -285,18 +292,25 @@ SharedPtr KernelBuilder::index(SharedPtr p, Reg<u32> i, uint32_t elem_bytes, Loc
 
 SharedPtr KernelBuilder::offset(SharedPtr p, Val<u32> bytes, Loc loc) { return SharedPtr{add<u32>(p.reg, bytes, {}, loc)}; }
 
-SharedArray KernelBuilder::shared_array(std::string name, uint32_t bytes, uint32_t align) {
-    if (bytes == 0) fail(fmt::format("shared array '{}' has no bytes", name), Loc::current());
-    return SharedArray{declare_var(std::move(name), Space::shared, bytes, align, false), bytes};
+SharedArray KernelBuilder::shared_array(std::string name, uint32_t bytes, uint32_t align, Loc loc) {
+    if (bytes == 0) fail(fmt::format("shared array '{}' has no bytes", name), loc);
+    SharedArray a{declare_var(name, Space::shared, bytes, align, false, loc), bytes};
+    // Checked here as well as in verify(), so the error names the array and the line that declared it.
+    if (uint32_t total = k_.static_shared_bytes(); total > kMaxStaticSharedBytes) {
+        k_.vars.pop_back();
+        fail(fmt::format("shared array '{}' brings static shared memory to {} bytes, more than the {} a kernel may "
+                         "declare; use dynamic shared memory", name, total, kMaxStaticSharedBytes), loc);
+    }
+    return a;
 }
 
-SharedArray KernelBuilder::dynamic_shared(uint32_t align) {
-    return SharedArray{declare_var("dynamic_smem", Space::shared, 0, align, true), 0};
+SharedArray KernelBuilder::dynamic_shared(uint32_t align, Loc loc) {
+    return SharedArray{declare_var("dynamic_smem", Space::shared, 0, align, true, loc), 0};
 }
 
-LocalArray KernelBuilder::local_array(std::string name, uint32_t bytes, uint32_t align) {
-    if (bytes == 0) fail(fmt::format("local array '{}' has no bytes", name), Loc::current());
-    return LocalArray{declare_var(std::move(name), Space::local, bytes, align, false), bytes};
+LocalArray KernelBuilder::local_array(std::string name, uint32_t bytes, uint32_t align, Loc loc) {
+    if (bytes == 0) fail(fmt::format("local array '{}' has no bytes", name), loc);
+    return LocalArray{declare_var(std::move(name), Space::local, bytes, align, false, loc), bytes};
 }
 
 SharedPtr KernelBuilder::addr_of(SharedArray a, Loc loc) {
@@ -310,8 +324,9 @@ SharedPtr KernelBuilder::addr_of(SharedArray a, Loc loc) {
 
 // ---- memory ----
 
+// ld and st have no half types (ptxas rejects ld.f16): half values travel as .b16 / .b32 bits.
 Instr KernelBuilder::load_instr(Type mem, Space s, const Operand& addr, const LdOpts& o) {
-    Instr in = make(Op::ld, mem);
+    Instr in = make(Op::ld, storage_type(mem));
     in.m.space = s;
     in.m.cache = o.cache;
     in.m.evict = o.evict;
@@ -323,7 +338,7 @@ Instr KernelBuilder::load_instr(Type mem, Space s, const Operand& addr, const Ld
 }
 
 Instr KernelBuilder::store_instr(Type mem, Space s, const Operand& addr, const StOpts& o) {
-    Instr in = make(Op::st, mem);
+    Instr in = make(Op::st, storage_type(mem));
     in.m.space = s;
     in.m.cache = o.cache;
     in.m.evict = o.evict;
@@ -560,19 +575,22 @@ void KernelBuilder::for_range(Val<u32> begin, Val<u32> end, uint32_t step, const
     Reg<u32> limit = mov<u32>(end, loc);  // read once, so the body may not change the bound
     Label done = label("for_end");
     if (unroll.factor > 1) {
-        // Main loop: while i + (factor-1)*step < limit, run `factor` bodies; then the remainder.
+        // Main loop: while more than (factor-1)*step iterations' worth remain, run `factor` bodies;
+        // then the remainder loop. `limit - i` is only trusted when i < limit, so nothing wraps.
         const uint32_t span = (static_cast<uint32_t>(unroll.factor) - 1) * step;
+        auto room_for_all = [&] {
+            Pred inside = setp<u32>(Cmp::lt, i, limit, loc);
+            return setp<u32>(Cmp::gt, sub<u32>(limit, i, {}, loc), span, BoolOp::and_, inside, loc);
+        };
         Label main_top = label("for_unrolled");
         Label main_end = label("for_unrolled_end");
-        Reg<u32> last = add<u32>(i, span, {}, loc);
-        emit_branch(main_end, !setp<u32>(Cmp::lt, last, limit, loc), loc);
+        emit_branch(main_end, !room_for_all(), loc);
         bind(main_top, loc);
         for (int u = 0; u < unroll.factor; ++u) {
             body(i);
             increment(i, step, loc);
         }
-        Reg<u32> next_last = add<u32>(i, span, {}, loc);
-        emit_branch(main_top, setp<u32>(Cmp::lt, next_last, limit, loc), loc);
+        emit_branch(main_top, room_for_all(), loc);
         bind(main_end, loc);
     }
     emit_branch(done, !setp<u32>(Cmp::lt, i, limit, loc), loc);

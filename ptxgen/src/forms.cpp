@@ -26,9 +26,10 @@ Type wide_of(Type t) {
 Requirement cvt_requirement(const Instr& in) {
     Type to = in.type, from = in.type2;
     bool bf_to = is_bf16(to), bf_from = is_bf16(from);
-    if (to == Type::f16x2 || (bf_to && from == Type::f32 && in.m.round == Round::rn)) return need(80, 7, 0);
-    if (bf_to && from == Type::f32 && in.m.round == Round::rz) return need(80, 7, 0);
-    if (from == Type::bf16 && to == Type::f32) return need(80, 7, 1);
+    // cvt.{rn,rz,rm,rp}.bf16.f32 and the packed forms came with sm_80 (ptxas accepts all four roundings
+    // there); cvt.f32.bf16 with PTX 7.1; every other conversion to or from bf16 with sm_90 / PTX 7.8.
+    if (to == Type::f16x2 || (bf_to && from == Type::f32 && is_float_rounding(in.m.round))) return need(80, 7, 0);
+    if (from == Type::bf16 && to == Type::f32 && !in.m.ftz) return need(80, 7, 1);  // cvt.ftz.f32.bf16: sm_90
     if (bf_to || bf_from) return need(90, 7, 8);
     return kBase;
 }
@@ -65,6 +66,8 @@ Requirement requirement(const Instr& in) {
         return is_bf16(t) ? need(90, 7, 8) : need(75, 7, 0);
     case Op::ld: case Op::st:
         return load_store_requirement(in);
+    case Op::mov:
+        return t == Type::b128 ? need(75, 8, 3) : kBase;  // .b128 registers and mov.b128 came with PTX 8.3
     case Op::redux:
         return need(80, 7, 0);
     case Op::mma:
@@ -129,34 +132,40 @@ std::string cvt_error(const Instr& in) {
     const Type to = in.type, from = in.type2;
     const Round r = in.m.round;
     const bool fto = is_float(to), ffrom = is_float(from);
-    const std::string form = fmt::format("cvt.{}.{}", type_name(to), type_name(from));
-    if (in.m.approx || in.m.mul != MulMode::none) return form + " takes no .approx or .lo/.hi";
+    auto form_name = [&] { return fmt::format("cvt.{}.{}", type_name(to), type_name(from)); };
+    if (in.m.approx || in.m.mul != MulMode::none) return form_name() + " takes no .approx or .lo/.hi";
     if (is_packed(to)) {
         if (from != Type::f32 || in.nops != 3) return "cvt to a packed type converts two f32 values";
-        if (r != Round::rn) return form + " needs .rn";
+        if (r != Round::rn && r != Round::rz) return form_name() + " needs .rn or .rz";
+        if (in.m.ftz || in.m.sat) return form_name() + " takes no .ftz or .sat";
         return {};
     }
-    if (is_packed(from)) return form + ": packed sources are unpacked with mov";
+    if (is_packed(from)) return form_name() + ": packed sources are unpacked with mov";
+    // ptxas rejects .ftz unless one side is f32, and .sat on any conversion to or from bf16.
+    if (in.m.ftz && to != Type::f32 && from != Type::f32) return form_name() + ": .ftz applies only to conversions to or from f32";
+    if (in.m.sat && (is_bf16(to) || is_bf16(from))) return form_name() + " takes no .sat";
     if (fto && ffrom) {
-        if (bit_width(to) < bit_width(from)) {
-            if (!is_float_rounding(r)) return form + " narrows and needs a rounding mode (.rn, .rz, .rm or .rp)";
+        // f16 and bf16 have the same width but neither holds the other's values: converting rounds.
+        if (bit_width(to) < bit_width(from) || (to != from && bit_width(to) == bit_width(from))) {
+            if (!is_float_rounding(r))
+                return form_name() + (bit_width(to) < bit_width(from) ? " narrows" : " changes format")
+                       + " and needs a rounding mode (.rn, .rz, .rm or .rp)";
         } else if (to == from) {
-            if (r != Round::none && !is_int_rounding(r)) return form + " rounds only to an integral value (.rni, .rzi, .rmi, .rpi)";
+            if (r != Round::none && !is_int_rounding(r)) return form_name() + " rounds only to an integral value (.rni, .rzi, .rmi, .rpi)";
         } else if (r != Round::none) {
-            return form + " widens exactly and takes no rounding mode";
+            return form_name() + " widens exactly and takes no rounding mode";
         }
-        if (in.m.ftz && to != Type::f32 && from != Type::f32) return ".ftz applies to f32 only";
         return {};
     }
     if (fto && !ffrom) {
-        if (!is_float_rounding(r)) return form + " needs a rounding mode (.rn, .rz, .rm or .rp)";
+        if (!is_float_rounding(r)) return form_name() + " needs a rounding mode (.rn, .rz, .rm or .rp)";
         return {};
     }
     if (!fto && ffrom) {
-        if (!is_int_rounding(r)) return form + " needs an integer rounding mode (.rni, .rzi, .rmi or .rpi)";
+        if (!is_int_rounding(r)) return form_name() + " needs an integer rounding mode (.rni, .rzi, .rmi or .rpi)";
         return {};
     }
-    if (r != Round::none || in.m.ftz) return form + ": integer conversions take no rounding or .ftz";
+    if (r != Round::none) return form_name() + ": integer conversions take no rounding";
     return {};
 }
 
@@ -172,6 +181,7 @@ std::string math_error(const Instr& in) {
         if (m.approx == (m.round != Round::none)) return fmt::format("{} is either .approx or correctly rounded", name);
         if (m.round != Round::none && !is_float_rounding(m.round)) return fmt::format("{} rounds with .rn, .rz, .rm or .rp", name);
         if (t == Type::f64 && m.approx && (in.op == Op::sqrt || !m.ftz)) return fmt::format("{}.approx.f64 exists only as rcp.approx.ftz.f64", name);
+        if (t == Type::f64 && in.op == Op::sqrt && m.ftz) return "sqrt.f64 takes no .ftz";  // ptxas: illegal modifier
         return {};
     case Op::rsqrt:
         if (!m.approx) return "rsqrt is approximate only";
@@ -200,7 +210,9 @@ std::string memory_error(const Instr& in) {
     if (m.vec > 1 && bit_width(in.type) * m.vec > 128) return "a vector access moves at most 128 bits";
     if (m.vec > 1 && in.type == Type::b128) return ".b128 cannot be a vector element";
     if (m.nc && (!load || m.space != Space::global)) return ".nc is for global loads";
+    if (m.nc && (m.cache == CacheOp::lu || m.cache == CacheOp::cv)) return "ld.global.nc takes only the .ca, .cg or .cs cache operators";
     if (m.vol && (m.cache != CacheOp::none || m.nc || m.evict != Evict::none)) return ".volatile takes no cache hints";
+    if (m.vol && (m.space == Space::local || m.space == Space::param)) return ".volatile applies to global, shared and generic memory";
     if (m.space == Space::param && (m.cache != CacheOp::none || m.evict != Evict::none || m.vec != 1 || !load))
         return "parameters are read with a plain scalar ld.param";
     if (m.cache != CacheOp::none) {
@@ -245,6 +257,9 @@ std::string form_error(const Instr& in) {
         return arith_error(in);
     case Op::cvt:
         return cvt_error(in);
+    case Op::setp:
+        if (is_packed(in.type)) return "setp on packed halves writes two predicates; compare unpacked halves";
+        return {};
     case Op::ex2: case Op::lg2: case Op::rcp: case Op::rsqrt: case Op::sqrt: case Op::tanh: case Op::sin: case Op::cos:
         return math_error(in);
     case Op::ld: case Op::st:

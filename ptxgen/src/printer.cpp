@@ -4,6 +4,8 @@
 
 #include <array>
 #include <bit>
+#include <charconv>
+#include <algorithm>
 #include <cstring>
 
 #include "ptxgen/error.hpp"
@@ -37,9 +39,38 @@ std::string_view register_prefix(Type t) {
 
 namespace {
 
-using Buf = fmt::memory_buffer;
+// An append-only text buffer tuned for the many short pieces of an instruction: it grows a
+// string geometrically and writes through memcpy, without std::string's per-append bookkeeping.
+class Buf {
+public:
+    void reserve(size_t n) { s_.resize(std::max(s_.size(), n)); }
+    void push_back(char c) {
+        grow(1);
+        s_[n_++] = c;
+    }
+    void append(std::string_view v) {
+        grow(v.size());
+        std::memcpy(s_.data() + n_, v.data(), v.size());
+        n_ += v.size();
+    }
+    void append(const char* p, size_t len) { append(std::string_view(p, len)); }
+    void resize(size_t n) { n_ = n; }  // only ever shrinks
+    size_t size() const { return n_; }
+    std::string take() {
+        s_.resize(n_);
+        return std::move(s_);
+    }
 
-// Register id -> number within its type, computed once per print.
+private:
+    void grow(size_t more) {
+        if (n_ + more > s_.size()) s_.resize(std::max(2 * s_.size(), n_ + more + 256));
+    }
+    std::string s_;
+    size_t n_ = 0;
+};
+
+// Register id -> number within its type, computed once per print; `counts` gets the number of
+// registers of each type.
 std::vector<uint32_t> ordinals(const Kernel& k, std::array<uint32_t, kTypeCount>& counts) {
     counts.fill(0);
     std::vector<uint32_t> ord(k.regs.size());
@@ -47,30 +78,52 @@ std::vector<uint32_t> ordinals(const Kernel& k, std::array<uint32_t, kTypeCount>
     return ord;
 }
 
+// Hot-path appends without format-string parsing: printing is most of a kernel's build time.
+void append(Buf& out, std::string_view s) { out.append(s); }
+template <class I> void append_int(Buf& out, I v) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
+    out.append(digits, static_cast<size_t>(end - digits));
+}
+
+// Hex digits of `bits`: exactly `digits` upper-case digits, or as few lower-case ones as needed when 0.
+void hex(Buf& out, std::string_view prefix, uint64_t bits, int digits) {
+    out.append(prefix);
+    char text[16];
+    int n = 0;
+    const char* alphabet = digits ? "0123456789ABCDEF" : "0123456789abcdef";
+    do {
+        text[n++] = alphabet[bits & 15];
+        bits >>= 4;
+    } while ((digits && n < digits) || (!digits && bits));
+    while (n > 0) out.push_back(text[--n]);
+}
+
 struct Printer {
     const Kernel& k;
-    const std::vector<uint32_t>& ord;
+    const std::vector<uint32_t>& ord;  // register id -> number within its type
     Buf& out;
 
     void reg(uint32_t id) {
         if (id >= k.regs.size()) throw ptxsmith::Error(fmt::format("kernel {}: register id {} was never created", k.name, id));
-        fmt::format_to(std::back_inserter(out), "%{}{}", register_prefix(k.regs[id]), ord[id]);
+        out.push_back('%');
+        out.append(register_prefix(k.regs[id]));
+        append_int(out, ord[id]);
     }
 
     void imm(const Operand& o) {
         const Type t = o.type;
         if (t == Type::f32) {
-            fmt::format_to(std::back_inserter(out), "0f{:08X}", static_cast<uint32_t>(o.bits));
+            hex(out, "0f", o.bits, 8);
         } else if (t == Type::f64) {
-            fmt::format_to(std::back_inserter(out), "0d{:016X}", o.bits);
+            hex(out, "0d", o.bits, 16);
         } else if (is_signed(t)) {
             const int w = bit_width(t);
-            int64_t v = static_cast<int64_t>(o.bits << (64 - w)) >> (64 - w);
-            fmt::format_to(std::back_inserter(out), "{}", v);
+            append_int(out, static_cast<int64_t>(o.bits << (64 - w)) >> (64 - w));
         } else if (is_unsigned(t)) {
-            fmt::format_to(std::back_inserter(out), "{}", o.bits);
+            append_int(out, o.bits);
         } else {
-            fmt::format_to(std::back_inserter(out), "0x{:x}", o.bits);
+            hex(out, "0x", o.bits, 0);
         }
     }
 
@@ -78,11 +131,17 @@ struct Printer {
         out.push_back('[');
         switch (o.base) {
         case AddrBase::reg: reg(o.id); break;
-        case AddrBase::var: fmt::format_to(std::back_inserter(out), "{}", k.vars.at(o.id).name); break;
-        case AddrBase::param: fmt::format_to(std::back_inserter(out), "param_{}", k.params.at(o.id).name); break;
-        case AddrBase::none: fmt::format_to(std::back_inserter(out), "{}", o.offset); break;
+        case AddrBase::var: append(out, k.vars.at(o.id).name); break;
+        case AddrBase::param:
+            append(out, "param_");
+            append(out, k.params.at(o.id).name);
+            break;
+        case AddrBase::none: append_int(out, o.offset); break;
         }
-        if (o.base != AddrBase::none && o.offset != 0) fmt::format_to(std::back_inserter(out), "+{}", o.offset);
+        if (o.base != AddrBase::none && o.offset != 0) {
+            out.push_back('+');
+            append_int(out, o.offset);
+        }
         out.push_back(']');
     }
 
@@ -94,13 +153,13 @@ struct Printer {
             break;
         case OpKind::imm: imm(o); break;
         case OpKind::addr: address(o); break;
-        case OpKind::label: fmt::format_to(std::back_inserter(out), "{}", k.labels.at(o.id).name); break;
-        case OpKind::sreg: fmt::format_to(std::back_inserter(out), "{}", spelling(static_cast<SReg>(o.id))); break;
-        case OpKind::symbol: fmt::format_to(std::back_inserter(out), "{}", k.vars.at(o.id).name); break;
+        case OpKind::label: append(out, k.labels.at(o.id).name); break;
+        case OpKind::sreg: append(out, spelling(static_cast<SReg>(o.id))); break;
+        case OpKind::symbol: append(out, k.vars.at(o.id).name); break;
         case OpKind::vec:
             out.push_back('{');
             for (int i = 0; i < o.count; ++i) {
-                if (i) out.append(std::string_view(", "));
+                if (i) out.append(", ");
                 reg(o.elems[static_cast<size_t>(i)]);
             }
             out.push_back('}');
@@ -137,7 +196,7 @@ struct Printer {
             flag(m.ftz, "ftz");
             part(in.type);
             break;
-        case Op::min: case Op::max: case Op::abs: case Op::neg:
+        case Op::rem: case Op::min: case Op::max: case Op::abs: case Op::neg:
             flag(m.ftz, "ftz");
             part(in.type);
             break;
@@ -238,7 +297,7 @@ struct Printer {
         case Op::cp_async_wait:
             if (in.nops == 0) {  // no count: wait for every group
                 out.resize(out.size() - std::strlen("wait_group"));
-                out.append(std::string_view("wait_all"));
+                out.append("wait_all");
             }
             break;
         case Op::bra:
@@ -255,7 +314,8 @@ struct Printer {
 
     void instruction(const Instr& in) {
         if (in.op == Op::label) {
-            fmt::format_to(std::back_inserter(out), "{}:", k.labels.at(in.operand(0).id).name);
+            out.append(k.labels.at(in.operand(0).id).name);
+            out.push_back(':');
             return;
         }
         if (in.op == Op::nounroll) {
@@ -280,7 +340,7 @@ struct Printer {
                 }
                 continue;
             }
-            out.append(std::string_view(i == 0 ? " " : ", "));
+            out.append(i == 0 ? " " : ", ");
             operand(o);
         }
         out.push_back(';');
@@ -288,7 +348,9 @@ struct Printer {
 };
 
 template <class... A> void put(Buf& out, fmt::format_string<A...> f, A&&... args) {
-    fmt::format_to(std::back_inserter(out), f, std::forward<A>(args)...);
+    fmt::memory_buffer tmp;
+    fmt::format_to(std::back_inserter(tmp), f, std::forward<A>(args)...);
+    out.append(std::string_view(tmp.data(), tmp.size()));
 }
 
 std::string_view basename(const char* path) {
@@ -316,14 +378,23 @@ std::string print_instruction(const Kernel& k, size_t index) {
     auto ord = ordinals(k, counts);
     Buf out;
     Printer{k, ord, out}.instruction(k.code.at(index));
-    return fmt::to_string(out);
+    return out.take();
 }
 
 std::string print_ptx(const Kernel& k, const PrintOptions& options) {
     Requirement need = module_requirement(k);
     Target target = options.target.value_or(Target{need.sm, need.arch_specific});
     if (!options.target && need.arch_specific) target.arch_specific = true;
-    PtxVersion version = options.version.value_or(std::max(need.ptx, min_ptx_for(target)));
+    if (options.target && !need.satisfied_by(*options.target)) {
+        throw ptxsmith::Error(fmt::format("kernel {} needs {}; it cannot be printed with .target {}", k.name, need.str(),
+                                          options.target->str()));
+    }
+    const PtxVersion least = std::max(need.ptx, min_ptx_for(target));
+    if (options.version && *options.version < least) {
+        throw ptxsmith::Error(fmt::format("kernel {} with .target {} needs PTX ISA {} or newer, not {}", k.name, target.str(),
+                                          least.str(), options.version->str()));
+    }
+    PtxVersion version = options.version.value_or(least);
     if (options.max_version && version > *options.max_version) {
         throw ptxsmith::Error(fmt::format("kernel {} needs PTX ISA {}, but the consumer accepts at most {}",
                                           k.name, version.str(), options.max_version->str()));
@@ -369,7 +440,7 @@ std::string print_ptx(const Kernel& k, const PrintOptions& options) {
         out.push_back('\n');
     }
     put(out, "}}\n");
-    return fmt::to_string(out);
+    return out.take();
 }
 
 }  // namespace ptxgen

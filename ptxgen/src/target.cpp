@@ -9,6 +9,21 @@
 
 namespace ptxgen {
 
+namespace {
+// The ISA version that introduced each architecture as a .target. (sm_101 is absent: CUDA 13
+// renamed it sm_110.)
+struct Intro {
+    int sm;
+    PtxVersion ptx;
+    PtxVersion ptx_arch_specific;
+};
+constexpr Intro intros[] = {
+        {75, {6, 3}, {6, 3}}, {80, {7, 0}, {7, 0}}, {86, {7, 1}, {7, 1}}, {87, {7, 4}, {7, 4}},
+        {89, {7, 8}, {7, 8}}, {90, {7, 8}, {8, 0}}, {100, {8, 6}, {8, 6}},
+        {103, {8, 8}, {8, 8}}, {110, {9, 0}, {9, 0}}, {120, {8, 7}, {8, 7}}, {121, {8, 8}, {8, 8}},
+};
+}  // namespace
+
 std::string PtxVersion::str() const { return fmt::format("{}.{}", major, minor); }
 
 std::string Target::str() const { return fmt::format("sm_{}{}", sm, arch_specific ? "a" : ""); }
@@ -30,24 +45,21 @@ Target Target::parse(const std::string& text) {
     if (t.sm < kMinSm) {
         throw ptxsmith::Error(fmt::format("target {} is older than sm_{}, the oldest architecture ptxgen emits for", text, kMinSm));
     }
-    return t;
+    std::string known;
+    for (const Intro& i : intros) {
+        if (i.sm == t.sm) return t;
+        known += fmt::format("{}sm_{}", known.empty() ? "" : ", ", i.sm);
+    }
+    throw ptxsmith::Error(fmt::format("target {} is not an architecture ptxgen knows; known: {}", text, known));
 }
 
 PtxVersion min_ptx_for(const Target& t) {
-    // The ISA version that introduced each architecture as a .target.
-    struct Intro {
-        int sm;
-        PtxVersion ptx;
-        PtxVersion ptx_arch_specific;
-    };
-    static constexpr Intro intros[] = {
-        {75, {6, 3}, {6, 3}}, {80, {7, 0}, {7, 0}}, {86, {7, 1}, {7, 1}}, {87, {7, 4}, {7, 4}},
-        {89, {7, 8}, {7, 8}}, {90, {7, 8}, {8, 0}}, {100, {8, 6}, {8, 6}}, {101, {8, 6}, {8, 6}},
-        {103, {8, 8}, {8, 8}}, {110, {9, 0}, {9, 0}}, {120, {8, 7}, {8, 7}}, {121, {8, 8}, {8, 8}},
-    };
+    // The entry of this architecture, or of the newest older one for an SM missing from the table.
+    // Not the maximum over all older entries: numbering is not chronological (sm_120 came with
+    // PTX 8.7, before sm_110 with 9.0), and ptxas accepts .target sm_120 at 8.7.
     PtxVersion best{6, 3};
     for (const Intro& i : intros) {
-        if (i.sm <= t.sm) best = std::max(best, t.arch_specific && i.sm == t.sm ? i.ptx_arch_specific : i.ptx);
+        if (i.sm <= t.sm) best = t.arch_specific && i.sm == t.sm ? i.ptx_arch_specific : i.ptx;
     }
     return best;
 }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
 #include "ptxgen/error.hpp"
 #include "ptxgen/forms.hpp"
 #include "ptxgen/printer.hpp"
@@ -29,7 +31,7 @@ bool writes_operand0(Op op) {
     }
 }
 
-void collect(const Operand& o, std::vector<uint32_t>& out) {
+template <class List> void collect(const Operand& o, List& out) {
     if (o.kind == OpKind::reg) out.push_back(o.id);
     if (o.kind == OpKind::vec) {
         for (int e = 0; e < o.count; ++e) out.push_back(o.elems[static_cast<size_t>(e)]);
@@ -37,27 +39,40 @@ void collect(const Operand& o, std::vector<uint32_t>& out) {
     if (o.kind == OpKind::addr && o.base == AddrBase::reg) out.push_back(o.id);
 }
 
-}  // namespace
+// Register ids of one instruction: at most six operands of at most four registers, plus a guard.
+struct RegList {
+    std::array<uint32_t, kMaxOperands * 4 + 1> ids{};
+    size_t n = 0;
+    void push_back(uint32_t id) { ids[n++] = id; }
+    void clear() { n = 0; }
+    const uint32_t* begin() const { return ids.data(); }
+    const uint32_t* end() const { return ids.data() + n; }
+};
 
-void instruction_defs(const Instr& in, std::vector<uint32_t>& out) {
+template <class List> void defs_of(const Instr& in, List& out) {
     out.clear();
     if (in.nops == 0 || !writes_operand0(in.op)) return;
     collect(in.operand(0), out);
     if (in.op == Op::shfl) collect(in.operand(1), out);
 }
 
-void instruction_uses(const Instr& in, std::vector<uint32_t>& out) {
+template <class List> void uses_of(const Instr& in, List& out) {
     out.clear();
     if (in.guard != kNoReg) out.push_back(in.guard);
     const int first = writes_operand0(in.op) ? (in.op == Op::shfl ? 2 : 1) : 0;
     for (int i = first; i < in.nops; ++i) collect(in.operand(i), out);
 }
 
+}  // namespace
+
+void instruction_defs(const Instr& in, std::vector<uint32_t>& out) { defs_of(in, out); }
+void instruction_uses(const Instr& in, std::vector<uint32_t>& out) { uses_of(in, out); }
+
 namespace {
 
 class Verifier {
 public:
-    explicit Verifier(const Kernel& k) : k_(k) {}
+    Verifier(const Kernel& k, const VerifyOptions& o) : k_(k), o_(o) {}
 
     void run() {
         check_declarations();
@@ -68,6 +83,7 @@ public:
 
 private:
     const Kernel& k_;
+    const VerifyOptions& o_;
 
     [[noreturn]] void fail(size_t index, const std::string& what) const {
         std::string text(1, '?');  // when the instruction cannot even be printed
@@ -98,9 +114,11 @@ private:
 
     void check_instruction(size_t index) const {
         const Instr& in = k_.code[index];
-        if (std::string why = form_error(in); !why.empty()) fail(index, why);
-        if (Requirement need = requirement(in); !need.satisfied_by(k_.target))
-            fail(index, fmt::format("needs {}, but the kernel is built for {}", need.str(), k_.target.str()));
+        if (o_.check_forms) {
+            if (std::string why = form_error(in); !why.empty()) fail(index, why);
+            if (Requirement need = requirement(in); !need.satisfied_by(k_.target))
+                fail(index, fmt::format("needs {}, but the kernel is built for {}", need.str(), k_.target.str()));
+        }
         if (in.guard != kNoReg) {
             check_register(index, in.guard, Type::pred, true);
         }
@@ -203,11 +221,11 @@ private:
             if (falls_through && b + 1 < nb) succ[b].push_back(b + 1);
         }
 
-        std::vector<uint32_t> scratch;
+        RegList scratch;
         std::vector<std::vector<uint64_t>> gen(nb, std::vector<uint64_t>(words, 0));
         for (size_t b = 0; b < nb; ++b) {
             for (size_t i = starts[b]; i < block_end(b); ++i) {
-                instruction_defs(k_.code[i], scratch);
+                defs_of(k_.code[i], scratch);
                 for (uint32_t r : scratch) gen[b][r / 64] |= uint64_t{1} << (r % 64);
             }
         }
@@ -238,14 +256,14 @@ private:
         for (size_t b = 0; b < nb; ++b) {
             std::vector<uint64_t> cur = in[b];
             for (size_t i = starts[b]; i < block_end(b); ++i) {
-                instruction_uses(k_.code[i], scratch);
+                uses_of(k_.code[i], scratch);
                 for (uint32_t r : scratch) {
                     if (r >= k_.regs.size()) fail(i, fmt::format("register id {} does not exist", r));
                     if (!(cur[r / 64] >> (r % 64) & 1)) {
                         fail(i, fmt::format("reads register {} before anything writes it", register_name(k_, r)));
                     }
                 }
-                instruction_defs(k_.code[i], scratch);
+                defs_of(k_.code[i], scratch);
                 for (uint32_t r : scratch) cur[r / 64] |= uint64_t{1} << (r % 64);
             }
         }
@@ -254,6 +272,6 @@ private:
 
 }  // namespace
 
-void verify(const Kernel& k) { Verifier(k).run(); }
+void verify(const Kernel& k, const VerifyOptions& options) { Verifier(k, options).run(); }
 
 }  // namespace ptxgen

@@ -15,7 +15,6 @@
 
 #include <functional>
 #include <optional>
-#include <source_location>
 #include <string>
 #include <string_view>
 
@@ -24,7 +23,7 @@
 
 namespace ptxgen {
 
-using Loc = std::source_location;
+using Loc = SourceLoc;
 
 // Rounding, flush-to-zero and saturation for float arithmetic and conversions.
 struct FMode {
@@ -72,7 +71,7 @@ template <class T> concept FloatOrHalfTag = FloatTag<T> || HalfTag<T>;
 
 class KernelBuilder {
 public:
-    explicit KernelBuilder(std::string name, Target target = {});
+    explicit KernelBuilder(std::string name, Target target = {}, Loc loc = Loc::current());
 
     const std::string& name() const { return k_.name; }
     const Target& target() const { return k_.target; }
@@ -87,7 +86,7 @@ public:
     template <RegTag T> Reg<T> param(std::string name, Loc loc = Loc::current()) {
         uint32_t index = declare_param(std::move(name), T::type, false, T::type, loc);
         Reg<T> d = reg<T>();
-        Instr in = make(Op::ld, T::type);
+        Instr in = make(Op::ld, storage_type(T::type));  // ld has no half types: halves load as bits
         in.m.space = Space::param;
         in.push(d.operand());
         in.push(Operand::address(AddrBase::param, index, 0));
@@ -124,7 +123,7 @@ public:
         return d;
     }
     template <RegTag T> void mov(Reg<T> d, std::type_identity_t<Val<T>> a, Loc loc = Loc::current()) {
-        Instr in = make(Op::mov, T::type);
+        Instr in = make(Op::mov, storage_type(T::type));  // mov has no half types: halves move as bits
         in.push(d.operand());
         in.push(a.op);
         emit(in, loc);
@@ -149,7 +148,7 @@ public:
         Reg<To> d = reg<To>();
         Instr in = make(Op::mov, bits_of_width(bit_width(To::type)));
         in.push(d.operand());
-        in.push(vec_operand<From>({lo, hi}));
+        in.push(vec_operand<From, 2>({lo, hi}));
         emit(in, loc);
         return d;
     }
@@ -158,7 +157,7 @@ public:
     Regs<To, 2> unpack(Reg<From> a, Loc loc = Loc::current()) {
         Regs<To, 2> d{reg<To>(), reg<To>()};
         Instr in = make(Op::mov, bits_of_width(bit_width(From::type)));
-        in.push(vec_operand<To>({d[0], d[1]}));
+        in.push(vec_operand<To, 2>({d[0], d[1]}));
         in.push(a.operand());
         emit(in, loc);
         return d;
@@ -376,10 +375,11 @@ public:
     SharedPtr offset(SharedPtr p, Val<u32> bytes, Loc loc = Loc::current());
 
     // ---- memory variables ----
-    SharedArray shared_array(std::string name, uint32_t bytes, uint32_t align = 16);
+    // Static shared arrays may total at most 48 KB (kMaxStaticSharedBytes); more must be dynamic.
+    SharedArray shared_array(std::string name, uint32_t bytes, uint32_t align = 16, Loc loc = Loc::current());
     // The dynamic shared array, sized at launch (one per kernel).
-    SharedArray dynamic_shared(uint32_t align = 16);
-    LocalArray local_array(std::string name, uint32_t bytes, uint32_t align = 16);
+    SharedArray dynamic_shared(uint32_t align = 16, Loc loc = Loc::current());
+    LocalArray local_array(std::string name, uint32_t bytes, uint32_t align = 16, Loc loc = Loc::current());
     // The address of a shared array as a register (mov.u32 d, name).
     SharedPtr addr_of(SharedArray a, Loc loc = Loc::current());
 
@@ -605,7 +605,7 @@ private:
     }
     uint32_t new_reg(Type t, std::string_view hint);
     uint32_t declare_param(std::string name, Type t, bool is_pointer, Type pointee, const Loc& loc);
-    uint32_t declare_var(std::string name, Space space, uint32_t bytes, uint32_t align, bool dynamic);
+    uint32_t declare_var(std::string name, Space space, uint32_t bytes, uint32_t align, bool dynamic, const Loc& loc);
     [[noreturn]] void fail(const std::string& what, const Loc& loc) const;
     std::string spelling_of(const Instr& in) const;
     void increment(Reg<u32> i, uint32_t step, const Loc& loc);

@@ -6,7 +6,6 @@
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <source_location>
 #include <string>
 #include <vector>
 
@@ -85,6 +84,20 @@ enum class OpKind : uint8_t { none, reg, imm, addr, label, sreg, vec, symbol };
 enum class AddrBase : uint8_t { none, reg, var, param };
 
 inline constexpr uint32_t kNoReg = 0xffffffffu;
+
+// Where in the C++ source a builder call was made. std::source_location would do, but clang 14
+// with libstdc++ 12 lacks it; the builtins below exist in both compilers and, as default
+// arguments, are evaluated at the caller.
+struct SourceLoc {
+    const char* file = "";
+    unsigned line_number = 0;
+
+    static constexpr SourceLoc current(const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) {
+        return SourceLoc{file, line};
+    }
+    const char* file_name() const { return file; }
+    unsigned line() const { return line_number; }
+};
 
 // One operand. Plain data with defaulted equality, so two IRs compare member by member.
 struct Operand {
@@ -198,7 +211,7 @@ struct Kernel {
     std::vector<LabelInfo> labels;
     std::vector<VarDecl> vars;
     std::vector<Instr> code;
-    std::vector<std::source_location> locs;  // per instruction: the builder call that made it
+    std::vector<SourceLoc> locs;  // per instruction: the builder call that made it
     std::array<uint32_t, 3> reqntid{0, 0, 0};   // .reqntid when nonzero
     std::array<uint32_t, 3> maxntid{0, 0, 0};   // .maxntid when nonzero
     Target target;                        // what the generator was allowed to use

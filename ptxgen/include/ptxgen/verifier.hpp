@@ -14,7 +14,13 @@ namespace ptxgen {
 // The most static shared memory a kernel may declare; more must be dynamic and opted into.
 inline constexpr uint32_t kMaxStaticSharedBytes = 48 * 1024;
 
-void verify(const Kernel& k);
+struct VerifyOptions {
+    // Re-check each instruction's form and target requirement. The builder checks both as each
+    // instruction is emitted, so finish() skips them; IR from elsewhere should keep this on.
+    bool check_forms = true;
+};
+
+void verify(const Kernel& k, const VerifyOptions& options = {});
 
 // Register ids an instruction writes and reads (vector elements and address bases included;
 // the guard counts as a read).
