@@ -234,27 +234,15 @@ Pred KernelBuilder::setp_impl(Cmp c, Type t, Operand a, Operand b, BoolOp bop, P
 // ---- arithmetic helpers without templates ----
 
 Reg<f32> KernelBuilder::div_approx(Reg<f32> a, Val<f32> b, bool ftz, Loc loc) {
-    Reg<f32> d = reg<f32>();
-    Instr in = make(Op::div, Type::f32);
+    Instr in = make(Op::div, Type::f32, {.ftz = ftz});
     in.m.approx = true;
-    in.m.ftz = ftz;
-    in.push(d.operand());
-    in.push(a.operand());
-    in.push(b.op);
-    emit(in, loc);
-    return d;
+    return def<f32>(in, {a.operand(), b.op}, loc);
 }
 
 Reg<f32> KernelBuilder::div_full(Reg<f32> a, Val<f32> b, bool ftz, Loc loc) {
-    Reg<f32> d = reg<f32>();
-    Instr in = make(Op::div, Type::f32);
+    Instr in = make(Op::div, Type::f32, {.ftz = ftz});
     in.m.full = true;
-    in.m.ftz = ftz;
-    in.push(d.operand());
-    in.push(a.operand());
-    in.push(b.op);
-    emit(in, loc);
-    return d;
+    return def<f32>(in, {a.operand(), b.op}, loc);
 }
 
 // ---- conversions and addresses ----

@@ -260,39 +260,17 @@ public:
     }
     // Extracts `len` bits from `pos` (zero- or sign-extended by T's signedness).
     template <Int32Or64Tag T> Reg<T> bfe(Reg<T> a, Val<u32> pos, Val<u32> len, Loc loc = Loc::current()) {
-        Reg<T> d = reg<T>();
-        Instr in = make(Op::bfe, T::type);
-        in.push(d.operand());
-        in.push(a.operand());
-        in.push(pos.op);
-        in.push(len.op);
-        emit(in, loc);
-        return d;
+        return def<T>(make(Op::bfe, T::type), {a.operand(), pos.op, len.op}, loc);
     }
     // Inserts the low `len` bits of `a` into `b` at `pos`.
     template <BitsTag T>
         requires(bit_width(T::type) >= 32)
     Reg<T> bfi(Reg<T> a, std::type_identity_t<Val<T>> b, Val<u32> pos, Val<u32> len, Loc loc = Loc::current()) {
-        Reg<T> d = reg<T>();
-        Instr in = make(Op::bfi, bits_of_width(bit_width(T::type)));
-        in.push(d.operand());
-        in.push(a.operand());
-        in.push(b.op);
-        in.push(pos.op);
-        in.push(len.op);
-        emit(in, loc);
-        return d;
+        return def<T>(make(Op::bfi, bits_of_width(bit_width(T::type))), {a.operand(), b.op, pos.op, len.op}, loc);
     }
     // Byte permute: selects four bytes of {b, a} by the nibbles of `selector`.
     template <Word32Tag T> Reg<T> prmt(Reg<T> a, std::type_identity_t<Val<T>> b, Val<u32> selector, Loc loc = Loc::current()) {
-        Reg<T> d = reg<T>();
-        Instr in = make(Op::prmt, Type::b32);
-        in.push(d.operand());
-        in.push(a.operand());
-        in.push(b.op);
-        in.push(selector.op);
-        emit(in, loc);
-        return d;
+        return def<T>(make(Op::prmt, Type::b32), {a.operand(), b.op, selector.op}, loc);
     }
     template <BitsTag T> requires(bit_width(T::type) >= 32) Reg<u32> popc(Reg<T> a, Loc loc = Loc::current()) {
         return count_bits<T>(Op::popc, a, loc);
@@ -610,73 +588,42 @@ private:
     std::string spelling_of(const Instr& in) const;
     void increment(Reg<u32> i, uint32_t step, const Loc& loc);
 
-    template <class T> Reg<T> binary(Op op, Operand a, Operand b, FMode f, const Loc& loc, MulMode mul = MulMode::none) {
+    // Emits `in` with a new register of type T as its destination, followed by `sources`.
+    template <class T> Reg<T> def(Instr in, std::initializer_list<Operand> sources, const Loc& loc) {
         Reg<T> d = reg<T>();
-        Instr in = make(op, T::type);
-        apply(in.m, f);
-        in.m.mul = mul;
         in.push(d.operand());
-        in.push(a);
-        in.push(b);
+        for (const Operand& o : sources) in.push(o);
         emit(in, loc);
         return d;
+    }
+    static Instr make(Op op, Type t, FMode f, MulMode mul = MulMode::none) {
+        Instr in = make(op, t);
+        apply(in.m, f);
+        in.m.mul = mul;
+        return in;
+    }
+    template <class T> Reg<T> binary(Op op, Operand a, Operand b, FMode f, const Loc& loc, MulMode mul = MulMode::none) {
+        return def<T>(make(op, T::type, f, mul), {a, b}, loc);
     }
     template <class T> Reg<T> ternary(Op op, Operand a, Operand b, Operand c, FMode f, const Loc& loc, MulMode mul = MulMode::none) {
-        Reg<T> d = reg<T>();
-        Instr in = make(op, T::type);
-        apply(in.m, f);
-        in.m.mul = mul;
-        in.push(d.operand());
-        in.push(a);
-        in.push(b);
-        in.push(c);
-        emit(in, loc);
-        return d;
+        return def<T>(make(op, T::type, f, mul), {a, b, c}, loc);
     }
     template <class T> Reg<T> unary(Op op, Type t, Operand a, FMode f, const Loc& loc) {
-        Reg<T> d = reg<T>();
-        Instr in = make(op, t);
-        apply(in.m, f);
-        in.push(d.operand());
-        in.push(a);
-        emit(in, loc);
-        return d;
+        return def<T>(make(op, t, f), {a}, loc);
     }
     template <class T> Reg<T> bitwise(Op op, Operand a, Operand b, const Loc& loc) {
-        Reg<T> d = reg<T>();
-        Instr in = make(op, bits_of_width(bit_width(T::type)));
-        in.push(d.operand());
-        in.push(a);
-        in.push(b);
-        emit(in, loc);
-        return d;
+        return def<T>(make(op, bits_of_width(bit_width(T::type))), {a, b}, loc);
     }
     template <class T> Reg<T> shift(Op op, Type t, Reg<T> a, Val<u32> n, const Loc& loc) {
-        Reg<T> d = reg<T>();
-        Instr in = make(op, t);
-        in.push(d.operand());
-        in.push(a.operand());
-        in.push(n.op);
-        emit(in, loc);
-        return d;
+        return def<T>(make(op, t), {a.operand(), n.op}, loc);
     }
     template <class T> Reg<u32> count_bits(Op op, Reg<T> a, const Loc& loc) {
-        Reg<u32> d = reg<u32>();
-        Instr in = make(op, bits_of_width(bit_width(T::type)));
-        in.push(d.operand());
-        in.push(a.operand());
-        emit(in, loc);
-        return d;
+        return def<u32>(make(op, bits_of_width(bit_width(T::type))), {a.operand()}, loc);
     }
     template <class T> Reg<T> math(Op op, Reg<T> a, FMode f, bool approx, const Loc& loc) {
-        Reg<T> d = reg<T>();
-        Instr in = make(op, T::type);
-        apply(in.m, f);
+        Instr in = make(op, T::type, f);
         in.m.approx = approx;
-        in.push(d.operand());
-        in.push(a.operand());
-        emit(in, loc);
-        return d;
+        return def<T>(in, {a.operand()}, loc);
     }
     Pred setp_impl(Cmp c, Type t, Operand a, Operand b, BoolOp bop, Pred with, bool combine, const Loc& loc);
     Pred vote_pred(VoteMode mode, Pred p, uint32_t mask, const Loc& loc);
