@@ -1668,7 +1668,7 @@ TEST_CASE("a whole module: header, parameters, registers, variables and body") {
           ".extern .shared .align 16 .b8 dynamic_smem[];\n"
           "\n"
           ".visible .entry scale(\n"
-          "\t.param .u64 param_x,\n"
+          "\t.param .u64 param_x,\t// f32*\n"
           "\t.param .u32 param_n,\n"
           "\t.param .b16 param_h\n"
           ")\n"

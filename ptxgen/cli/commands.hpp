@@ -13,5 +13,6 @@ int cmd_list(const Args& args);
 int cmd_emit(const Args& args);
 int cmd_validate(const Args& args);
 int cmd_inspect(const Args& args);
+int cmd_run(const Args& args);
 
 }  // namespace cli

@@ -22,6 +22,7 @@ commands:
   emit       print one kernel's PTX
   validate   assemble kernels with ptxas for several GPU architectures
   inspect    a kernel's parameters, launch shape, instruction mix and ptxas resource use
+  run        run a kernel on the CPU interpreter and compare it with its CPU reference
   help CMD   the help of one command (same as `ptxgen CMD --help`)
 
 Kernel parameters are given as --NAME VALUE or --NAME=VALUE; `ptxgen list` shows them.
@@ -33,7 +34,7 @@ environment:
   TMPDIR     where ptxas's input and output files are written (default /tmp)
 
 exit codes:
-  0  success        1  validation failed        2  bad command line or kernel shape
+  0  success        1  validation or run failed  2  bad command line or kernel shape
   3  ptxas needed but not found
 
 examples:
@@ -41,6 +42,7 @@ examples:
   ptxgen emit rmsnorm --k 1000 --block 128 -o rmsnorm.ptx
   ptxgen validate --all
   ptxgen inspect block_sum --cols 31 --block 32
+  ptxgen run rmsnorm --k 1000 --block 128 --seed 7
 )";
 
 // ptxas and builder messages can span lines; the contract is one line per error.
@@ -71,7 +73,8 @@ int dispatch(const std::vector<std::string>& args) {
     if (command == "emit") return cli::cmd_emit(rest);
     if (command == "validate") return cli::cmd_validate(rest);
     if (command == "inspect") return cli::cmd_inspect(rest);
-    throw ptxsmith::Error(fmt::format("unknown command '{}'; commands: list, emit, validate, inspect, help", command));
+    if (command == "run") return cli::cmd_run(rest);
+    throw ptxsmith::Error(fmt::format("unknown command '{}'; commands: list, emit, validate, inspect, run, help", command));
 }
 
 }  // namespace

@@ -73,9 +73,7 @@ Operand KernelBuilder::materialize(const Operand& imm, const Loc& loc) {
     uint32_t id = new_reg(imm.type, {});
     Instr mv = make(Op::mov, storage_type(imm.type));
     mv.push(Operand::reg(id, imm.type));
-    Operand bits = imm;
-    bits.type = storage_type(imm.type);
-    mv.push(bits);
+    mv.push(imm);  // typed as mov<T>(value) types it, so the same text means the same IR
     emit(mv, loc);
     return Operand::reg(id, imm.type);
 }
@@ -119,7 +117,7 @@ std::string KernelBuilder::spelling_of(const Instr& in) const {
 Kernel KernelBuilder::finish() {
     if (guard_) throw ptxsmith::Error(fmt::format("kernel {}: finish() inside a predicated block", k_.name));
     if (k_.code.empty() || (k_.code.back().op != Op::ret && k_.code.back().op != Op::exit)) {
-        Instr r = make(Op::ret, Type::b32);
+        Instr r = make(Op::ret, Type::b8);  // as ret() makes it
         k_.code.push_back(r);
         k_.locs.push_back(Loc::current());
     }

@@ -413,7 +413,9 @@ std::string print_ptx(const Kernel& k, const PrintOptions& options) {
     put(out, ".visible .entry {}(", k.name);
     for (size_t i = 0; i < k.params.size(); ++i) {
         const Param& p = k.params[i];
-        put(out, "{}\n\t.param .{} param_{}", i ? "," : "", type_name(storage_type(p.type)), p.name);
+        put(out, "\n\t.param .{} param_{}{}", type_name(storage_type(p.type)), p.name, i + 1 < k.params.size() ? "," : "");
+        // PTX has no pointer types: the comment keeps what the pointer points to for the reader.
+        if (p.is_pointer) put(out, "\t// {}*", type_name(p.pointee));
     }
     put(out, "\n)\n");
     if (k.reqntid[0]) put(out, ".reqntid {}, {}, {}\n", k.reqntid[0], k.reqntid[1], k.reqntid[2]);

@@ -19,6 +19,8 @@ struct PrintOptions {
 // The lowest .target and .version that cover every instruction of the kernel (never below sm_75).
 Requirement module_requirement(const Kernel& k);
 
+// Pointer parameters get a comment naming what they point to (`.param .u64 param_x,\t// f32*`):
+// PTX has no pointer types, and read_ptx (reader.hpp) restores Param::pointee from it.
 std::string print_ptx(const Kernel& k, const PrintOptions& options = {});
 
 // One instruction as it appears in the module, without indentation or newline: "add.s32 %s2, %s0, %s1;".
