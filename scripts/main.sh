@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job: build ptxsmith, then show what it generates. Until the model runner exists this
-# lists the kernel registry, prints one kernel's PTX summary and validates every kernel with ptxas
-# for every supported architecture (skipped with a message when ptxas is absent).
+# lists the kernel registry, inspects one kernel, runs every kernel on the CPU interpreter against
+# its CPU reference, and validates every kernel with ptxas for every supported architecture
+# (skipped with a message when ptxas is absent). The runtime, when it exists, moves the runs to
+# the GPU where there is one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +17,11 @@ echo "== kernels =="
 echo
 echo "== rmsnorm, inspected =="
 "$ptxgen" inspect rmsnorm --k 4096
+echo
+echo "== every kernel on the CPU interpreter, against its CPU reference =="
+for kernel in $("$ptxgen" list --names); do
+  "$ptxgen" run "$kernel" --seed "$RANDOM" | grep -E '^(kernel|ran|max rel|PASS|FAIL)'
+done
 echo
 echo "== ptxas validation of every kernel =="
 status=0
