@@ -27,7 +27,7 @@ TEST_CASE("every registered kernel matches its reference on the interpreter") {
             ptxgen::interp::Options options;
             options.check_shared_races = true;
             options.check_uninitialized_shared = true;
-            CheckResult r = check_on_interpreter(*inst, seed, ptxgen::Target{90}, options);
+            CheckResult r = check_on_interpreter(*inst, seed, options);
             INFO(r.comparison.worst);
             CHECK(r.comparison.elements > 0);
             CHECK(r.comparison.max_rel_error <= r.comparison.tolerance);

@@ -101,40 +101,46 @@ Comparison compare_outputs(const std::vector<HostBuffer>& got, const std::vector
     return c;
 }
 
-CheckResult check_on_interpreter(const KernelInstance& k, uint64_t seed, const ptxgen::Target& target,
-                                 const ptxgen::interp::Options& options) {
-    namespace interp = ptxgen::interp;
-    ptxgen::Kernel kernel = k.build(target);
+CheckResult check_on_device(ptxsmith::runtime::Device& dev, const KernelInstance& k, uint64_t seed,
+                            std::optional<ptxgen::Target> target) {
+    namespace rt = ptxsmith::runtime;
+    ptxgen::Kernel kernel = k.build(target.value_or(dev.info().target()));
     std::vector<HostBuffer> got = make_host_args(k, seed);
     std::vector<HostBuffer> want = got;
     k.reference(want);
 
-    interp::DeviceMemory mem;
-    interp::ArgList args;
-    std::vector<uint64_t> addresses(got.size(), 0);
+    rt::Args args;
+    std::vector<std::unique_ptr<rt::DeviceBuffer>> buffers(got.size());
     for (size_t i = 0; i < got.size(); ++i) {
         const HostBuffer& b = got[i];
         if (b.spec.role == Role::scalar) {
             args.raw(b.bytes.data(), b.bytes.size());
         } else {
-            addresses[i] = mem.alloc(b.bytes.size(), b.spec.name);
-            mem.write(addresses[i], b.bytes.data(), b.bytes.size());
-            args.ptr(addresses[i]);
+            buffers[i] = std::make_unique<rt::DeviceBuffer>(dev, b.bytes.size(), b.spec.name);
+            buffers[i]->upload(b.bytes.data());
+            args.ptr(buffers[i]->address());
         }
     }
     const LaunchConfig lc = k.launch_config();
-    interp::Launch launch{{lc.grid[0], lc.grid[1], lc.grid[2]}, {lc.block[0], lc.block[1], lc.block[2]}, lc.shared_bytes};
     CheckResult result;
+    result.device = dev.info().name;
+    const uint64_t counted_before = dev.executed_thread_instructions();
     auto t0 = std::chrono::steady_clock::now();
-    result.stats = interp::run(kernel, launch, mem, args, options);
+    dev.launch(kernel, rt::Dims{lc.grid, lc.block, lc.shared_bytes}, args);
+    dev.synchronize();
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    result.thread_instructions = dev.executed_thread_instructions() - counted_before;
     for (size_t i = 0; i < got.size(); ++i) {
-        if (got[i].spec.role == Role::output || got[i].spec.role == Role::inout) {
-            mem.read(addresses[i], got[i].bytes.data(), got[i].bytes.size());
-        }
+        if (got[i].spec.role == Role::output || got[i].spec.role == Role::inout) buffers[i]->download(got[i].bytes.data());
     }
     result.comparison = compare_outputs(got, want, k.tolerance());
     return result;
+}
+
+CheckResult check_on_interpreter(const KernelInstance& k, uint64_t seed, const ptxgen::interp::Options& options,
+                                 std::optional<ptxgen::Target> target) {
+    auto dev = ptxsmith::runtime::open_interp_device(options);
+    return check_on_device(*dev, k, seed, target);
 }
 
 }  // namespace kernels

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "args.hpp"
@@ -11,12 +12,13 @@
 #include "kernels/check.hpp"
 #include "ptxgen/error.hpp"
 #include "ptxgen/reader.hpp"
+#include "ptxsmith/runtime/device.hpp"
 
 namespace cli {
 
 namespace {
 
-constexpr const char* kHelp = R"(usage: ptxgen run KERNEL [--PARAM VALUE]... [--device interp] [--seed N] [--target sm_XY]
+constexpr const char* kHelp = R"(usage: ptxgen run KERNEL [--PARAM VALUE]... [--device auto|cuda|interp] [--seed N] [--target sm_XY]
                   [--check-races] [--check-uninitialized] [--threads N]
        ptxgen run FILE.ptx --kernel NAME --as FAMILY [--PARAM VALUE]... [options as above]
 
@@ -30,12 +32,14 @@ launch and reference it is checked against.
 
 options:
   --PARAM VALUE        a kernel parameter (also --PARAM=VALUE); unset ones take their defaults
-  --device interp      where to run: the CPU interpreter (the only device until the runtime exists)
+  --device D           where to run: cuda (the first GPU), interp (the CPU interpreter) or auto
+                       (default: CUDA when a driver and a GPU are present, else the interpreter)
   --seed N             random seed for the inputs (default 1)
-  --target sm_XY       the architecture the generator may use (default sm_90)
-  --check-races        report shared-memory races (two threads, one writing, no barrier between)
-  --check-uninitialized  report reads of shared memory that nothing wrote
-  --threads N          host threads running CTAs (default: one per core)
+  --target sm_XY       the architecture the generator may use (default: the device's)
+  --check-races        interpreter: report shared-memory races (two threads, one writing, no
+                       barrier between)
+  --check-uninitialized  interpreter: report reads of shared memory that nothing wrote
+  --threads N          interpreter: host threads running CTAs (default: one per core)
 
 exit codes: 0 PASS, 1 FAIL (wrong results or a fault such as an out-of-bounds access),
             2 bad command line or kernel shape
@@ -99,11 +103,10 @@ int cmd_run(const Args& args) {
                                      {"--check-uninitialized", false, ""}});
     if (a.positional.empty()) throw ptxsmith::Error("run needs a KERNEL or a FILE.ptx; `ptxgen list --names` shows the kernels");
     if (a.positional.size() > 1) throw ptxsmith::Error(fmt::format("run: unexpected argument '{}'", a.positional[1]));
-    if (const std::string* dev = a.get("--device"); dev && *dev != "interp") {
-        throw ptxsmith::Error(fmt::format("--device {}: only 'interp' (the CPU interpreter) exists until the runtime is built", *dev));
-    }
+    const ptxsmith::runtime::DeviceKind kind =
+        a.get("--device") ? ptxsmith::runtime::parse_device_kind(*a.get("--device")) : ptxsmith::runtime::DeviceKind::automatic;
     const uint64_t seed = a.get("--seed") ? parse_count("--seed", *a.get("--seed")) : 1;
-    ptxgen::Target target{90, false};
+    std::optional<ptxgen::Target> target;
     if (const std::string* t = a.get("--target")) target = parse_target("--target", *t);
     ptxgen::interp::Options options;
     options.check_shared_races = a.has("--check-races");
@@ -130,18 +133,23 @@ int cmd_run(const Args& args) {
         instance = std::move(c.instance);
     }
 
-    fmt::print("kernel     {}\ndevice     CPU interpreter, seed {}\n", label, seed);
+    std::unique_ptr<ptxsmith::runtime::Device> dev = kind == ptxsmith::runtime::DeviceKind::interp ? ptxsmith::runtime::open_interp_device(options)
+                                                                                        : ptxsmith::runtime::open_device(kind);
+    fmt::print("kernel     {}\ndevice     {}, seed {}\n", label, dev->info().name, seed);
     kernels::CheckResult r;
     try {
-        r = kernels::check_on_interpreter(*instance, seed, target, options);
+        r = kernels::check_on_device(*dev, *instance, seed, target);
     } catch (const ptxsmith::Error& e) {
         fmt::print("FAIL       {}\n", e.what());
         return kExitFailed;
     }
     const kernels::Comparison& c = r.comparison;
-    const double rate = r.seconds > 0 ? static_cast<double>(r.stats.thread_instructions) / r.seconds / 1e6 : 0;
-    fmt::print("ran        {} CTAs, {} thread-instructions in {:.3f} s ({:.0f} M/s)\n", r.stats.ctas, r.stats.thread_instructions,
-               r.seconds, rate);
+    if (r.thread_instructions) {
+        fmt::print("ran        {} thread-instructions in {:.3f} s ({:.0f} M/s)\n", r.thread_instructions, r.seconds,
+                   static_cast<double>(r.thread_instructions) / r.seconds / 1e6);
+    } else {
+        fmt::print("ran        in {:.3f} s, compilation included\n", r.seconds);
+    }
     fmt::print("compared   {} output elements\n", c.elements);
     fmt::print("max abs    {:.3e}   ({})\n", c.max_abs_error, c.worst);
     fmt::print("max rel    {:.3e}   (error over the largest reference magnitude)\n", c.max_rel_error);

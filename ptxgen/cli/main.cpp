@@ -22,7 +22,9 @@ commands:
   emit       print one kernel's PTX
   validate   assemble kernels with ptxas for several GPU architectures
   inspect    a kernel's parameters, launch shape, instruction mix and ptxas resource use
-  run        run a kernel on the CPU interpreter and compare it with its CPU reference
+  run        run a kernel on a GPU or the CPU interpreter and compare it with its CPU reference
+  devices    the devices kernels can run on
+  cache      the module cache of compiled kernels on disk: stats, clear, path
   help CMD   the help of one command (same as `ptxgen CMD --help`)
 
 Kernel parameters are given as --NAME VALUE or --NAME=VALUE; `ptxgen list` shows them.
@@ -74,7 +76,9 @@ int dispatch(const std::vector<std::string>& args) {
     if (command == "validate") return cli::cmd_validate(rest);
     if (command == "inspect") return cli::cmd_inspect(rest);
     if (command == "run") return cli::cmd_run(rest);
-    throw ptxsmith::Error(fmt::format("unknown command '{}'; commands: list, emit, validate, inspect, run, help", command));
+    if (command == "devices") return cli::cmd_devices(rest);
+    if (command == "cache") return cli::cmd_cache(rest);
+    throw ptxsmith::Error(fmt::format("unknown command '{}'; commands: list, emit, validate, inspect, run, devices, cache, help", command));
 }
 
 }  // namespace

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "kernels/family.hpp"
 #include "ptxgen/interp.hpp"
+#include "ptxsmith/runtime/device.hpp"
 
 namespace kernels {
 
@@ -29,13 +31,20 @@ Comparison compare_outputs(const std::vector<HostBuffer>& got, const std::vector
 
 struct CheckResult {
     Comparison comparison;
-    ptxgen::interp::Stats stats;
-    double seconds = 0;         // interpreter time
+    double seconds = 0;         // from the launch to the end of the kernel (first launch: with JIT)
+    std::string device;         // the device's name
+    uint64_t thread_instructions = 0;  // executed (the interpreter counts them; 0 elsewhere)
 };
 
-// Builds the kernel for `target`, runs it on the interpreter with random inputs from `seed` and
-// compares with the reference. Interpreter faults (out of bounds, barrier divergence...) throw.
-CheckResult check_on_interpreter(const KernelInstance& k, uint64_t seed, const ptxgen::Target& target = {90},
-                                 const ptxgen::interp::Options& options = {});
+// Builds the kernel for the device's architecture, runs it with random inputs from `seed` and
+// compares with the reference. Device faults (the interpreter's out-of-bounds and barrier
+// checks, CUDA errors) throw ptxsmith::Error.
+// `target` overrides the architecture the kernel is built for (default: the device's).
+CheckResult check_on_device(ptxsmith::runtime::Device& dev, const KernelInstance& k, uint64_t seed,
+                            std::optional<ptxgen::Target> target = std::nullopt);
+
+// check_on_device on a fresh interpreter device with these options.
+CheckResult check_on_interpreter(const KernelInstance& k, uint64_t seed, const ptxgen::interp::Options& options = {},
+                                 std::optional<ptxgen::Target> target = std::nullopt);
 
 }  // namespace kernels
