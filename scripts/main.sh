@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The main job: build ptxsmith, then show what it generates. Until the model runner exists this
-# lists the kernel registry, inspects one kernel, runs every kernel on the CPU interpreter against
-# its CPU reference, and validates every kernel with ptxas for every supported architecture
-# (skipped with a message when ptxas is absent). The runtime, when it exists, moves the runs to
-# the GPU where there is one.
+# lists the devices and the kernel registry, inspects one kernel, runs every kernel against its
+# CPU reference, and validates every kernel with ptxas for every supported architecture
+# (skipped with a message when ptxas is absent). Kernels run on the GPU when there is one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,13 +11,16 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPTXSMITH_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 ptxgen=build/ptxgen/cli/ptxgen
 
+echo "== devices =="
+"$ptxgen" devices
+echo
 echo "== kernels =="
 "$ptxgen" list
 echo
 echo "== rmsnorm, inspected =="
 "$ptxgen" inspect rmsnorm --k 4096
 echo
-echo "== every kernel on the CPU interpreter, against its CPU reference =="
+echo "== every kernel against its CPU reference (on the GPU when there is one) =="
 for kernel in $("$ptxgen" list --names); do
   "$ptxgen" run "$kernel" --seed "$RANDOM" | grep -E '^(kernel|ran|max rel|PASS|FAIL)'
 done
