@@ -7,6 +7,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <latch>
 #include <map>
@@ -150,6 +151,7 @@ TEST_CASE("module cache: processes sharing a directory get correct bytes and nev
     // The children wait on a pipe so that they all start at once.
     int go[2];
     REQUIRE(::pipe(go) == 0);
+    std::fflush(nullptr);  // or the children inherit unwritten output and may write it again
     std::vector<pid_t> pids;
     for (int i = 0; i < kChildren; ++i) {
         const pid_t pid = ::fork();
@@ -250,6 +252,7 @@ TEST_CASE("module cache: readers never see an entry that another process is rewr
     const fs::path cache_dir = dir.path() / "cache";
     const fs::path done = dir.path() / "writers-done";
     std::vector<pid_t> writers, readers;
+    std::fflush(nullptr);
     for (int i = 0; i < kWriters + kReaders; ++i) {
         const pid_t pid = ::fork();
         REQUIRE(pid >= 0);

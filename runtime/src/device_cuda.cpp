@@ -72,6 +72,13 @@ class CudaDevice final : public Device {
 public:
     CudaDevice() : d_(Driver::get()) {
         if (d_.device_count() < 1) throw ptxsmith::Error("no CUDA device: the driver reports none");
+        // Optional in the symbol table (a basic launch does without them), needed by this device.
+        for (const char* symbol : {"cuStreamCreate", "cuStreamDestroy", "cuStreamSynchronize", "cuMemcpyHtoDAsync",
+                                   "cuMemcpyDtoHAsync", "cuMemsetD8Async"}) {
+            if (!d_.has(symbol)) {
+                throw ptxsmith::Error(fmt::format("the CUDA driver at {} lacks {}; update the NVIDIA driver", d_.library_path(), symbol));
+            }
+        }
         d_.check(d_.cuDeviceGet(&device_, 0), "cuDeviceGet", "device 0");
         d_.check(d_.cuDevicePrimaryCtxRetain(&context_, device_), "cuDevicePrimaryCtxRetain", "device 0");
         make_current();
