@@ -9,6 +9,7 @@
 #include <map>
 
 #include "args.hpp"
+#include "ptxsmith/runtime/device.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 #include "ptxgen/error.hpp"
@@ -30,6 +31,8 @@ options:
   --PARAM VALUE    a kernel parameter (also --PARAM=VALUE); unset ones take their defaults
   --target sm_XY   the architecture the generator may use for the IR shown (default sm_90)
   --targets LIST   the architectures to run ptxas -v for
+  --jit            also JIT-compile the kernel with the CUDA driver for the GPU present and print
+                   the driver's report (registers, spills); needs a GPU
                    (default sm_75,sm_80,sm_86,sm_89,sm_90,sm_100,sm_120)
 
 Without ptxas the ptxas section says so and the exit code stays 0; exit code 1 when ptxas
@@ -163,7 +166,7 @@ int cmd_inspect(const Args& args) {
         fmt::print("{}", kHelp);
         return kExitOk;
     }
-    ParsedArgs a = parse_args(args, {{"--target", true, ""}, {"--targets", true, ""}});
+    ParsedArgs a = parse_args(args, {{"--target", true, ""}, {"--targets", true, ""}, {"--jit", false, ""}});
     if (a.positional.empty()) throw ptxsmith::Error("inspect needs a KERNEL; `ptxgen list --names` shows them");
     if (a.positional.size() > 1) throw ptxsmith::Error(fmt::format("inspect: unexpected argument '{}'", a.positional[1]));
     ptxgen::Target target{90, false};
@@ -177,7 +180,14 @@ int cmd_inspect(const Args& args) {
     print_parameters(c, k);
     print_launch(c.instance->launch_config(), k);
     print_code(k);
-    return print_ptxas(c, targets) ? kExitOk : kExitFailed;
+    const bool ptxas_ok = print_ptxas(c, targets);
+    if (a.has("--jit")) {
+        // The driver's JIT for the GPU present, with its own report.
+        auto dev = ptxsmith::runtime::open_device(ptxsmith::runtime::DeviceKind::cuda);
+        fmt::print("\nJIT on {} (sm_{}{}), driver's info log:\n{}\n", dev->info().name, dev->info().cc_major, dev->info().cc_minor,
+                   dev->jit_info_log(c.instance->build(dev->info().target())));
+    }
+    return ptxas_ok ? kExitOk : kExitFailed;
 }
 
 }  // namespace cli

@@ -226,6 +226,12 @@ public:
         if (error) std::rethrow_exception(error);
     }
 
+    std::string jit_info_log(const ptxgen::Kernel& k) override {
+        std::string log;
+        jit(ptxgen::print_ptx(k), k.name, &log);
+        return log;
+    }
+
     void synchronize() override {
         make_current();
         d_.check(d_.cuStreamSynchronize(stream_), "cuStreamSynchronize", "waiting for the device");
@@ -298,7 +304,7 @@ private:
     }
 
     // PTX -> cubin for this device's architecture, through cuLink.
-    std::vector<uint8_t> jit(const std::string& ptx, const std::string& name) {
+    std::vector<uint8_t> jit(const std::string& ptx, const std::string& name, std::string* info = nullptr) {
         make_current();
         std::string info_log(kLogBytes, '\0'), error_log(kLogBytes, '\0');
         std::array<CUjit_option, 6> opts{CU_JIT_TARGET, CU_JIT_INFO_LOG_BUFFER, CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES,
@@ -328,6 +334,7 @@ private:
         if (CUresult r = d_.cuLinkComplete(state, &cubin, &size); r != CUDA_SUCCESS) fail(r, "cuLinkComplete");
         std::vector<uint8_t> bytes(static_cast<uint8_t*>(cubin), static_cast<uint8_t*>(cubin) + size);
         d_.cuLinkDestroy(state);
+        if (info) *info = info_log.c_str();
         return bytes;
     }
 

@@ -86,6 +86,7 @@ public:
         launch(ptxgen::read_ptx_kernel(k.ptx, k.entry, k.entry + ".ptx"), d, args);
     }
     void prefetch(const std::vector<ptxgen::Kernel>&) override {}
+    std::string jit_info_log(const ptxgen::Kernel&) override { return "the CPU interpreter runs the IR directly; nothing is JIT-compiled"; }
     void synchronize() override {}
     uint64_t executed_thread_instructions() const override { return executed_; }
 

@@ -23,6 +23,8 @@ echo "== runtime: graphs, NVRTC, JIT timing, launch overhead =="
 build-gpu/tests/gpu_runtime_tests 2>&1 | tee "$out/gpu_runtime.txt" || status=1
 echo "== ptxgen run --device cuda =="
 for k in $("$ptxgen" list --names); do "$ptxgen" run "$k" --device cuda --seed "$RANDOM" | grep -E '^(kernel|ran|max rel|PASS|FAIL)' || status=1; done
+echo "== ptxgen inspect --jit =="
+"$ptxgen" inspect rmsnorm --jit 2>&1 | tail -8 || status=1
 echo "== whole test suite =="
 ctest --test-dir build-gpu -j8 --output-on-failure 2>&1 | tee "$out/ctest.txt" | tail -15 || status=1
 exit $status

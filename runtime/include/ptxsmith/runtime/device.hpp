@@ -130,6 +130,9 @@ public:
     // Compiles (or loads from the disk cache) every kernel now, in parallel, so that first launches
     // do not wait for the JIT. A no-op where there is nothing to compile.
     virtual void prefetch(const std::vector<ptxgen::Kernel>& kernels) = 0;
+    // The JIT's own report for this kernel (registers, spills, stack), compiling it afresh; the
+    // interpreter, which compiles nothing, says so.
+    virtual std::string jit_info_log(const ptxgen::Kernel& k) = 0;
 
     // Page-locked host memory (plain memory on the interpreter) for fast, asynchronous copies.
     virtual void* alloc_host(size_t bytes) = 0;
