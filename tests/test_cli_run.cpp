@@ -2,6 +2,8 @@
 // interpreter through the command, and a deliberately broken PTX file fails.
 #include <doctest/doctest.h>
 
+#include "run_command.hpp"
+
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -12,21 +14,8 @@
 
 namespace {
 
-struct Output {
-    int status = -1;
-    std::string text;
-};
-
-Output run(const std::string& command) {
-    Output o;
-    FILE* p = popen((command + " 2>&1").c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[4096];
-    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) o.text.append(buf, n);
-    const int raw = pclose(p);
-    o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    return o;
-}
+using Output = CommandOutput;
+Output run(const std::string& command) { return run_command(command); }
 
 std::string params(const kernels::ParamValues& v) {
     std::string s;

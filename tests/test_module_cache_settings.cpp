@@ -1,5 +1,7 @@
 // The cache's environment variables, and `ptxgen cache` reading the same ones.
 #include <doctest/doctest.h>
+
+#include "run_command.hpp"
 #include <stdlib.h>
 #include <sys/wait.h>
 
@@ -40,21 +42,8 @@ private:
     std::optional<std::string> old_;
 };
 
-struct Output {
-    int status = -1;
-    std::string text;
-};
-
-Output run(const std::string& command) {
-    Output o;
-    FILE* p = popen((command + " 2>&1").c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[4096];
-    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) o.text.append(buf, n);
-    const int raw = pclose(p);
-    o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    return o;
-}
+using Output = CommandOutput;
+Output run(const std::string& command) { return run_command(command); }
 
 }  // namespace
 

@@ -17,12 +17,6 @@ DeviceKind parse_device_kind(const std::string& text) {
     throw ptxsmith::Error(fmt::format("'{}' is not a device: use auto, cuda or interp", text));
 }
 
-Args& Args::raw(const void* bytes, size_t size) {
-    const auto* p = static_cast<const uint8_t*>(bytes);
-    values_.emplace_back(p, p + size);
-    return *this;
-}
-
 void check_launch(const ptxgen::Kernel& k, const DeviceInfo& info, const Dims& d, const Args& args) {
     auto bad = [&](const std::string& what) { throw ptxsmith::Error(fmt::format("launch of {}: {}", k.name, what)); };
     const auto& v = args.values();

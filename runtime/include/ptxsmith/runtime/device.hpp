@@ -49,20 +49,9 @@ struct Dims {
     uint32_t shared_bytes = 0;  // dynamic shared memory
 };
 
-// Kernel arguments in parameter order, as the bytes each parameter holds.
-class Args {
-public:
-    Args& ptr(uint64_t device_address) { return raw(&device_address, 8); }
-    Args& u32(uint32_t v) { return raw(&v, 4); }
-    Args& s32(int32_t v) { return raw(&v, 4); }
-    Args& u64(uint64_t v) { return raw(&v, 8); }
-    Args& f32(float v) { return raw(&v, 4); }
-    Args& raw(const void* bytes, size_t size);
-    const std::vector<std::vector<uint8_t>>& values() const { return values_; }
-
-private:
-    std::vector<std::vector<uint8_t>> values_;
-};
+// Kernel arguments in parameter order, as the bytes each parameter holds: .ptr(address), .u32(n),
+// .f32(x), ... (the interpreter's argument list, shared by every device).
+using Args = ptxgen::interp::ArgList;
 
 // PTX that ptxgen did not build (hand-written, NVRTC's, another compiler's): the entry to launch and
 // its parameter sizes, read from the .entry signature.
