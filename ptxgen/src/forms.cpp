@@ -13,7 +13,9 @@ bool is_f16(Type t) { return t == Type::f16 || t == Type::f16x2; }
 bool is_float_rounding(Round r) { return r == Round::rn || r == Round::rz || r == Round::rm || r == Round::rp; }
 bool is_int_rounding(Round r) { return r == Round::rni || r == Round::rzi || r == Round::rmi || r == Round::rpi; }
 
-Type wide_of(Type t) {
+}  // namespace
+
+Type wide_type(Type t) {
     switch (t) {
     case Type::u16: return Type::u32;
     case Type::s16: return Type::s32;
@@ -22,6 +24,8 @@ Type wide_of(Type t) {
     default: return t;
     }
 }
+
+namespace {
 
 Requirement cvt_requirement(const Instr& in) {
     Type to = in.type, from = in.type2;
@@ -302,7 +306,7 @@ Type expected_operand_type(const Instr& in, int index) {
         return Type::b8;
     switch (in.op) {
     case Op::mul: case Op::mad:
-        if (in.m.mul == MulMode::wide) return (index == 0 || index == 3) ? wide_of(t) : t;
+        if (in.m.mul == MulMode::wide) return (index == 0 || index == 3) ? wide_type(t) : t;
         return t;
     case Op::shl: case Op::shr:
         return index == 2 ? Type::u32 : t;

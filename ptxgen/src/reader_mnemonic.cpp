@@ -1,5 +1,7 @@
 #include "reader_mnemonic.hpp"
 
+#include "ptxgen/forms.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -275,16 +277,6 @@ void modifiers(Modifiers& m, Instr& in) {
     m.finish();
 }
 
-Type wide_of(Type t) {
-    switch (t) {
-    case Type::u16: return Type::u32;
-    case Type::s16: return Type::s32;
-    case Type::u32: return Type::u64;
-    case Type::s32: return Type::s64;
-    default: return t;
-    }
-}
-
 }  // namespace
 
 void read_mnemonic(std::string_view source, const Token& t, Instr& in, bool& wait_all) {
@@ -350,7 +342,7 @@ Type immediate_type(const Instr& in, int slot) {
     const Type dest = (d.kind == OpKind::reg || d.kind == OpKind::vec) ? d.type : in.type;
     switch (in.op) {
     case Op::mul: case Op::mad:
-        return in.m.mul == MulMode::wide && slot == 3 ? wide_of(in.type) : in.type;  // mad.wide's addend
+        return in.m.mul == MulMode::wide && slot == 3 ? wide_type(in.type) : in.type;  // mad.wide's addend
     case Op::shl: case Op::shr: case Op::bfe:
         return Type::u32;  // shift counts, bit positions and lengths
     case Op::bfi:

@@ -21,6 +21,9 @@ std::string form_error(const Instr& in);
 // Vector operands report their element type.
 Type expected_operand_type(const Instr& in, int index);
 
+// The double-width type of mul.wide/mad.wide results (u16 -> u32, s32 -> s64); other types unchanged.
+Type wide_type(Type t);
+
 // PTX's operand type compatibility: same type, or same size where one side is a bit type, or
 // signed/unsigned integers of the same size. Half types stored in bit registers are bits.
 bool compatible(Type instruction_type, Type register_type);
