@@ -121,14 +121,17 @@ public:
         synchronize();
     }
     void memset(uint64_t dst, uint8_t value, size_t bytes) override {
+        refuse_while_capturing("memset");
         make_current();
         d_.check(d_.cuMemsetD8Async(dst, value, bytes, stream_), "cuMemsetD8Async", fmt::format("{} bytes", bytes));
     }
     void upload_async(uint64_t dst, const void* host, size_t bytes) override {
+        refuse_while_capturing("upload");
         make_current();
         d_.check(d_.cuMemcpyHtoDAsync(dst, host, bytes, stream_), "cuMemcpyHtoDAsync", fmt::format("{} bytes", bytes));
     }
     void download_async(void* host, uint64_t src, size_t bytes) override {
+        refuse_while_capturing("download");
         make_current();
         d_.check(d_.cuMemcpyDtoHAsync(host, src, bytes, stream_), "cuMemcpyDtoHAsync", fmt::format("{} bytes", bytes));
     }
@@ -146,6 +149,12 @@ public:
     void begin_capture() override {
         make_current();
         d_.check(d_.cuStreamBeginCapture(stream_, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), "cuStreamBeginCapture");
+        capturing_ = true;
+    }
+
+    // The interpreter records launches only; refusing copies here keeps both devices alike.
+    void refuse_while_capturing(const char* what) const {
+        if (capturing_) throw ptxsmith::Error(fmt::format("{} during a graph capture: only launches are recorded", what));
     }
     std::unique_ptr<Graph> end_capture() override;
 
@@ -242,6 +251,7 @@ private:
     CUdevice device_ = 0;
     CUcontext context_ = nullptr;
     CUstream stream_ = nullptr;
+    bool capturing_ = false;
     DeviceInfo info_;
     // Level 1 holds modules of this device's context, so the cache is per device.
     std::unique_ptr<ModuleCache<LoadedModule>> cache_ = std::make_unique<ModuleCache<LoadedModule>>();
@@ -406,6 +416,7 @@ private:
 std::unique_ptr<Graph> CudaDevice::end_capture() {
     make_current();
     CUgraph graph = nullptr;
+    capturing_ = false;
     d_.check(d_.cuStreamEndCapture(stream_, &graph), "cuStreamEndCapture");
     return std::make_unique<CudaGraph>(*this, graph);
 }

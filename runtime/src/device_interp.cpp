@@ -54,9 +54,18 @@ public:
 
     uint64_t alloc(size_t bytes, const std::string& name) override { return mem_.alloc(bytes, name); }
     void free(uint64_t address) override { mem_.free(address); }
-    void upload(uint64_t dst, const void* src, size_t bytes) override { mem_.write(dst, src, bytes); }
-    void download(void* dst, uint64_t src, size_t bytes) override { mem_.read(src, dst, bytes); }
-    void memset(uint64_t dst, uint8_t value, size_t bytes) override { mem_.fill(dst, value, bytes); }
+    void upload(uint64_t dst, const void* src, size_t bytes) override {
+        refuse_while_capturing("upload");
+        mem_.write(dst, src, bytes);
+    }
+    void download(void* dst, uint64_t src, size_t bytes) override {
+        refuse_while_capturing("download");
+        mem_.read(src, dst, bytes);
+    }
+    void memset(uint64_t dst, uint8_t value, size_t bytes) override {
+        refuse_while_capturing("memset");
+        mem_.fill(dst, value, bytes);
+    }
 
     void launch(const ptxgen::Kernel& k, const Dims& d, const Args& args) override {
         check_launch(k, info_, d, args);
@@ -94,6 +103,10 @@ public:
     void free_host(void* p) override { ::operator delete(p); }
     void upload_async(uint64_t dst, const void* host, size_t bytes) override { upload(dst, host, bytes); }
     void download_async(void* host, uint64_t src, size_t bytes) override { download(host, src, bytes); }
+
+    void refuse_while_capturing(const char* what) const {
+        if (capturing_) throw ptxsmith::Error(fmt::format("{} during a graph capture: only launches are recorded", what));
+    }
 
     void begin_capture() override {
         if (capturing_) throw ptxsmith::Error("begin_capture: already capturing");
