@@ -4,12 +4,23 @@ set -euo pipefail
 
 packages=(cmake make g++ libfmt-dev doctest-dev)
 if [ "${PTXSMITH_WITH_CLANG:-0}" = 1 ]; then packages+=(clang); fi
+# The tests' independent oracles (the `gguf` package from PyPI) live in a virtual environment.
+if [ "${PTXSMITH_ORACLES:-0}" = 1 ]; then packages+=(python3 python3-venv); fi
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+install_oracles() {
+  [ "${PTXSMITH_ORACLES:-0}" = 1 ] || return 0
+  local venv=.venv-oracles
+  if [ -x "$venv/bin/python3" ] && "$venv/bin/python3" -c 'import gguf' 2>/dev/null; then return 0; fi
+  echo "ptxsmith: installing the test oracles (pip: gguf) into $venv" >&2
+  python3 -m venv "$venv" && "$venv/bin/pip" install -q gguf ||
+    echo "ptxsmith: could not install the gguf package; the cross-checks against it will be skipped" >&2
+}
+
+if [ ${#missing[@]} -eq 0 ]; then install_oracles; exit 0; fi
 
 echo "ptxsmith: installing missing Debian packages: ${missing[*]}" >&2
 sudo=""
@@ -20,3 +31,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_oracles

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 compilers=${PTXSMITH_COMPILERS:-g++}
 if [ "${CI:-}" = true ]; then compilers=${PTXSMITH_COMPILERS:-"g++ clang++"}; fi
 case " $compilers " in *" clang++ "*) export PTXSMITH_WITH_CLANG=1 ;; esac
+export PTXSMITH_ORACLES=1
 bash scripts/install-deps.sh
 
 jobs=$(nproc)

@@ -68,6 +68,7 @@ std::vector<HostBuffer> make_host_args(const KernelInstance& k, uint64_t seed) {
         }
         args.push_back(std::move(b));
     }
+    k.prepare_inputs(args, seed);
     return args;
 }
 

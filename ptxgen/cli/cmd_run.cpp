@@ -60,6 +60,9 @@ public:
     std::vector<kernels::ArgSpec> args() const override { return family_->args(); }
     void reference(std::vector<kernels::HostBuffer>& a) const override { family_->reference(a); }
     double tolerance() const override { return family_->tolerance(); }
+    void prepare_inputs(std::vector<kernels::HostBuffer>& a, uint64_t seed) const override { family_->prepare_inputs(a, seed); }
+    std::string notes() const override { return family_->notes(); }
+    std::vector<kernels::Companion> companions() const override { return family_->companions(); }
 
 private:
     std::unique_ptr<kernels::KernelInstance> family_;

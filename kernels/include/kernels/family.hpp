@@ -9,6 +9,14 @@
 //   std::vector<ArgSpec> args() const;              // one entry per kernel parameter, in order
 //   void reference(std::vector<HostBuffer>&) const; // the CPU reference: fills the outputs
 //   double tolerance() const;                       // allowed error relative to the output's scale
+// and may provide (detected at compile time, see Instance below):
+//   void prepare_inputs(std::vector<HostBuffer>&, uint64_t seed) const;
+//                         // replaces the random bytes of inputs that must be well-formed
+//                         // (quantised blocks whose f16 scales must be finite, token ids in range)
+//   std::string notes() const;   // how the generator was chosen (a strategy), for `ptxgen inspect`
+//   std::vector<Companion> companions() const;
+//                         // kernels a benchmark times beside this one (a standalone activation
+//                         // quantiser whose work the model fuses into the preceding kernel)
 #pragma once
 
 #include <array>
@@ -66,6 +74,9 @@ struct ArgSpec {
     Role role = Role::input;
     ptxgen::Type type = ptxgen::Type::f32;
     size_t count = 1;
+    // A weight: the bytes a memory-bound benchmark counts and rotates past L2. When no argument
+    // of a kernel is a weight, benchmarks count every buffer.
+    bool weight = false;
 };
 
 // Host-side contents of one argument (a scalar is a buffer of one element).
@@ -78,6 +89,8 @@ struct HostBuffer {
 };
 
 // A family at one shape, behind a virtual interface so the registry can hold every family.
+struct Companion;
+
 class KernelInstance {
 public:
     virtual ~KernelInstance() = default;
@@ -87,6 +100,14 @@ public:
     virtual std::vector<ArgSpec> args() const = 0;
     virtual void reference(std::vector<HostBuffer>& args) const = 0;
     virtual double tolerance() const = 0;
+    virtual void prepare_inputs(std::vector<HostBuffer>& args, uint64_t seed) const = 0;
+    virtual std::string notes() const = 0;
+    virtual std::vector<Companion> companions() const = 0;
+};
+
+struct Companion {
+    std::string label;                       // e.g. "activation quantisation (standalone)"
+    std::unique_ptr<KernelInstance> kernel;
 };
 
 struct FamilyInfo {
@@ -112,6 +133,17 @@ public:
     std::vector<ArgSpec> args() const override { return f_.args(); }
     void reference(std::vector<HostBuffer>& args) const override { f_.reference(args); }
     double tolerance() const override { return f_.tolerance(); }
+    void prepare_inputs(std::vector<HostBuffer>& args, uint64_t seed) const override {
+        if constexpr (requires { f_.prepare_inputs(args, seed); }) f_.prepare_inputs(args, seed);
+    }
+    std::string notes() const override {
+        if constexpr (requires { f_.notes(); }) return f_.notes();
+        else return {};
+    }
+    std::vector<Companion> companions() const override {
+        if constexpr (requires { f_.companions(); }) return f_.companions();
+        else return {};
+    }
     const F& family() const { return f_; }
 
 private:

@@ -1,0 +1,1 @@
+# Sources of examples/llm/tokenizer (appended to LLM_SOURCES; see ../CMakeLists.txt).
