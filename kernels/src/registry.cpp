@@ -7,7 +7,11 @@
 #include <cmath>
 
 #include "kernels/block_sum.hpp"
+#include "kernels/embed_rows.hpp"
+#include "kernels/gemv.hpp"
+#include "kernels/quantize_q8_1.hpp"
 #include "kernels/rmsnorm.hpp"
+#include "kernels/rmsnorm_q8_1.hpp"
 #include "kernels/saxpy.hpp"
 #include "kernels/vector_add.hpp"
 #include "ptxgen/error.hpp"
@@ -20,6 +24,13 @@ const std::vector<Family>& registry() {
         make_family<Saxpy>(),
         make_family<BlockSum>(),
         make_family<RmsNorm>(),
+        make_family<QuantizeQ8_1>(),
+        make_family<RmsNormQ8_1>(),
+        make_family<EmbedRows>(),
+        make_family<Q4kGemv>(),
+        make_family<Q6kGemv>(),
+        make_family<Q8_0Gemv>(),
+        make_family<F16Gemv>(),
     };
     return families;
 }

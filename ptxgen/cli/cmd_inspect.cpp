@@ -177,6 +177,8 @@ int cmd_inspect(const Args& args) {
     const ptxgen::Kernel k = c.instance->build(target);
     fmt::print("kernel    {}\nfamily    {}: {}\n", k.name, c.family->info.name, c.family->info.summary);
     fmt::print("target    built for {}; needs {}\n", target.str(), ptxgen::module_requirement(k).str());
+    // How the family chose its variant for this shape (family.hpp: notes), when it says.
+    if (const std::string notes = c.instance->notes(); !notes.empty()) fmt::print("choice:   {}\n", notes);
     print_parameters(c, k);
     print_launch(c.instance->launch_config(), k);
     print_code(k);

@@ -14,6 +14,7 @@ int cmd_emit(const Args& args);
 int cmd_validate(const Args& args);
 int cmd_inspect(const Args& args);
 int cmd_run(const Args& args);
+int cmd_bench(const Args& args);
 int cmd_devices(const Args& args);
 int cmd_cache(const Args& args);
 

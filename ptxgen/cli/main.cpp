@@ -23,6 +23,7 @@ commands:
   validate   assemble kernels with ptxas for several GPU architectures
   inspect    a kernel's parameters, launch shape, instruction mix and ptxas resource use
   run        run a kernel on a GPU or the CPU interpreter and compare it with its CPU reference
+  bench      time a kernel on a GPU against the copy bandwidth measured in the same run
   devices    the devices kernels can run on
   cache      the module cache of compiled kernels on disk: stats, clear, path
   help CMD   the help of one command (same as `ptxgen CMD --help`)
@@ -45,6 +46,7 @@ examples:
   ptxgen validate --all
   ptxgen inspect block_sum --cols 31 --block 32
   ptxgen run rmsnorm --k 1000 --block 128 --seed 7
+  ptxgen bench rmsnorm --k 4096
 )";
 
 // ptxas and builder messages can span lines; the contract is one line per error.
@@ -76,9 +78,10 @@ int dispatch(const std::vector<std::string>& args) {
     if (command == "validate") return cli::cmd_validate(rest);
     if (command == "inspect") return cli::cmd_inspect(rest);
     if (command == "run") return cli::cmd_run(rest);
+    if (command == "bench") return cli::cmd_bench(rest);
     if (command == "devices") return cli::cmd_devices(rest);
     if (command == "cache") return cli::cmd_cache(rest);
-    throw ptxsmith::Error(fmt::format("unknown command '{}'; commands: list, emit, validate, inspect, run, devices, cache, help", command));
+    throw ptxsmith::Error(fmt::format("unknown command '{}'; commands: list, emit, validate, inspect, run, bench, devices, cache, help", command));
 }
 
 }  // namespace

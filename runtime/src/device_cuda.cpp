@@ -125,6 +125,14 @@ public:
         make_current();
         d_.check(d_.cuMemsetD8Async(dst, value, bytes, stream_), "cuMemsetD8Async", fmt::format("{} bytes", bytes));
     }
+    void copy(uint64_t dst, uint64_t src, size_t bytes) override {
+        refuse_while_capturing("copy");
+        if (!d_.cuMemcpyDtoDAsync) {
+            throw ptxsmith::Error(fmt::format("the CUDA driver at {} lacks cuMemcpyDtoDAsync; update the NVIDIA driver", d_.library_path()));
+        }
+        make_current();
+        d_.check(d_.cuMemcpyDtoDAsync(dst, src, bytes, stream_), "cuMemcpyDtoDAsync", fmt::format("{} bytes", bytes));
+    }
     void upload_async(uint64_t dst, const void* host, size_t bytes) override {
         refuse_while_capturing("upload");
         make_current();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstring>
 #include <map>
 
 #include "ptxgen/error.hpp"
@@ -65,6 +66,15 @@ public:
     void memset(uint64_t dst, uint8_t value, size_t bytes) override {
         refuse_while_capturing("memset");
         mem_.fill(dst, value, bytes);
+    }
+    void copy(uint64_t dst, uint64_t src, size_t bytes) override {
+        refuse_while_capturing("copy");
+        if (bytes == 0) return;
+        ptxgen::interp::DeviceMemory::Buffer* from = mem_.find(src, bytes);
+        ptxgen::interp::DeviceMemory::Buffer* to = mem_.find(dst, bytes);
+        if (!from) throw ptxsmith::Error(fmt::format("copy of {} bytes from 0x{:x}: the source is outside every buffer", bytes, src));
+        if (!to) throw ptxsmith::Error(fmt::format("copy of {} bytes to 0x{:x}: the destination is outside every buffer", bytes, dst));
+        std::memmove(to->bytes.data() + (dst - to->address), from->bytes.data() + (src - from->address), bytes);
     }
 
     void launch(const ptxgen::Kernel& k, const Dims& d, const Args& args) override {

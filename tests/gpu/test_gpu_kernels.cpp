@@ -1,5 +1,5 @@
-// Every registered kernel on the GPU against its CPU reference, at its default (full) shape and
-// at its test shapes, on fresh random data with poisoned outputs. Without a usable CUDA driver
+// Every registered kernel on the GPU against its CPU reference, at its default (full) shape, its
+// test shapes and its GPU-only full-size shapes, on fresh random data with poisoned outputs. Without a usable CUDA driver
 // and GPU the test exits with 77, which ctest counts as skipped.
 #include <fmt/format.h>
 
@@ -27,17 +27,20 @@ int main() {
     for (const kernels::Family& f : kernels::registry()) {
         std::vector<kernels::ParamValues> shapes{kernels::ParamValues{}};
         shapes.insert(shapes.end(), f.info.test_shapes.begin(), f.info.test_shapes.end());
+        shapes.insert(shapes.end(), f.info.gpu_shapes.begin(), f.info.gpu_shapes.end());
         for (const kernels::ParamValues& shape : shapes) {
-            auto inst = kernels::instantiate(f, shape);
             const uint64_t seed = (uint64_t{rd()} << 32) | rd();
+            std::string name = f.info.name;
             try {
+                auto inst = kernels::instantiate(f, shape);
+                name = inst->name();
                 kernels::CheckResult r = kernels::check_on_device(*dev, *inst, seed);
                 const auto& c = r.comparison;
-                fmt::print("{}  {:<40} seed {:>20}  max rel {:.2e} (tol {:.0e})  {}\n", c.pass ? "PASS" : "FAIL", inst->name(), seed,
+                fmt::print("{}  {:<56} seed {:>20}  max rel {:.2e} (tol {:.0e})  {}\n", c.pass ? "PASS" : "FAIL", inst->name(), seed,
                            c.max_rel_error, c.tolerance, c.pass ? "" : c.worst);
                 (c.pass ? passed : failed)++;
             } catch (const ptxsmith::Error& e) {
-                fmt::print("FAIL  {:<40} seed {:>20}  {}\n", inst->name(), seed, e.what());
+                fmt::print("FAIL  {:<56} seed {:>20}  {}\n", name, seed, e.what());
                 ++failed;
             }
         }

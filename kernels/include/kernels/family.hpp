@@ -116,6 +116,8 @@ struct FamilyInfo {
     std::vector<ParamSpec> params;
     // Shapes besides the defaults that tests and validation exercise (partial overrides).
     std::vector<ParamValues> test_shapes;
+    // Full-size shapes too large for the interpreter, checked on a GPU (tests/gpu).
+    std::vector<ParamValues> gpu_shapes = {};
 };
 
 struct Family {

@@ -107,6 +107,9 @@ public:
     virtual void upload(uint64_t dst, const void* src, size_t bytes) = 0;
     virtual void download(void* dst, uint64_t src, size_t bytes) = 0;
     virtual void memset(uint64_t dst, uint8_t value, size_t bytes) = 0;
+    // Device to device, ordered with launches and not waited for (refused during a capture, like
+    // the other copies). The ranges must not overlap.
+    virtual void copy(uint64_t dst, uint64_t src, size_t bytes) = 0;
 
     // Launches on the device's default stream; returns before the kernel finishes on CUDA.
     virtual void launch(const ptxgen::Kernel& k, const Dims& dims, const Args& args) = 0;

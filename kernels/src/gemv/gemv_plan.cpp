@@ -1,0 +1,118 @@
+// The one place where a matrix-vector product's strategy and tiling are chosen (plan_gemv), and
+// the shape checks that come before it.
+#include <fmt/format.h>
+
+#include "kernels/gemv.hpp"
+#include "ptxgen/error.hpp"
+
+namespace kernels {
+
+const char* strategy_name(GemvStrategy s) {
+    switch (s) {
+    case GemvStrategy::automatic: return "auto";
+    case GemvStrategy::dp4a: return "dp4a";
+    case GemvStrategy::fma: return "fma";
+    }
+    return "?";
+}
+
+const char* epilogue_name(GemvEpilogue e) {
+    switch (e) {
+    case GemvEpilogue::store: return "store";
+    case GemvEpilogue::residual: return "residual";
+    case GemvEpilogue::swiglu: return "swiglu";
+    }
+    return "?";
+}
+
+namespace {
+
+void check_shape(const GemvShape& s) {
+    const quant::TypeTraits& t = quant::traits(s.weights);
+    // Q8_1 activations come in blocks of 32; f16 units are 8 weights.
+    const uint32_t k_multiple = std::max<uint32_t>(static_cast<uint32_t>(t.block_elements), s.weights == quant::GgmlType::f16 ? 8 : 32);
+    if (s.k == 0 || s.k % k_multiple != 0) {
+        throw ptxsmith::Error(fmt::format("{} weights need K (--k) to be a multiple of {}; got {}", t.name, k_multiple, s.k));
+    }
+    if (s.n == 0) throw ptxsmith::Error("--n (outputs) must be at least 1");
+    if (s.batch < 1 || s.batch > 8) throw ptxsmith::Error(fmt::format("--batch must be 1..8; got {}", s.batch));
+    if (s.output == GemvOutput::q8_1) {
+        if (s.n % 32 != 0) throw ptxsmith::Error(fmt::format("Q8_1 output needs N (--n) to be a multiple of 32; got {}", s.n));
+        if (s.epilogue == GemvEpilogue::residual) throw ptxsmith::Error("the residual epilogue writes f32 (--out f32)");
+    }
+    if (uint64_t{s.n} * s.batch >= (uint64_t{1} << 31) || uint64_t{s.k} * s.batch >= (uint64_t{1} << 31)) {
+        throw ptxsmith::Error("N x batch and K x batch must stay below 2^31");
+    }
+}
+
+}  // namespace
+
+GemvPlan plan_gemv(const GemvShape& s) {
+    check_shape(s);
+    GemvPlan p;
+    const bool f16 = s.weights == quant::GgmlType::f16;
+    if (s.strategy == GemvStrategy::automatic) {
+        p.strategy = f16 ? GemvStrategy::fma : GemvStrategy::dp4a;
+        p.why = f16 ? "f16 weights: fma (no integer form)"
+                    : "quantised weights: dp4a on Q8_1 activations (the preceding kernel writes them)";
+    } else {
+        if (f16 && s.strategy == GemvStrategy::dp4a) throw ptxsmith::Error("f16 weights have no dp4a strategy (use --strategy fma)");
+        p.strategy = s.strategy;
+        p.why = "strategy given";
+    }
+    const uint32_t mats = s.epilogue == GemvEpilogue::swiglu ? 2 : 1;
+    const bool kquant = s.weights == quant::GgmlType::q4_k || s.weights == quant::GgmlType::q6_k;
+    // Measured on an H200 at 4096 x 14336 (tests/gpu/gemv_tune.sh; docs/benchmarks.md). With one
+    // vector, Q4_K and Q6_K do best with two rows per warp sharing each activation load (the
+    // activations' L1 traffic otherwise exceeds the weights'), one unit at a time, Q4_K with wide
+    // units (half the scale decoding per weight); Q8_0 and F16 with each row's K range split over
+    // 4 and 2 warps. With several vectors: 4 rows per warp at 3..8 vectors, 2 at 2.
+    if (s.batch == 1) {
+        p.rows_per_warp = 1;
+        switch (s.weights) {
+        case quant::GgmlType::q4_k: p.unit_weights = 64; p.unroll = 1; p.warps = 4; p.rows_per_warp = 2; break;
+        case quant::GgmlType::q6_k: p.unit_weights = 32; p.unroll = 1; p.warps = 4; p.rows_per_warp = 2; break;
+        case quant::GgmlType::q8_0: p.unit_weights = 32; p.unroll = 1; p.warps = 4; p.k_split = 4; break;
+        default: p.unit_weights = 8; p.unroll = 1; p.warps = 8; p.k_split = 2; break;
+        }
+    } else {
+        p.rows_per_warp = s.batch == 2 ? 2 : 4;
+        p.unroll = 1;
+        p.warps = 2;
+        p.unit_weights = kquant ? 32 : s.weights == quant::GgmlType::f16 ? 8 : 32;
+    }
+    if (mats == 2 && p.unroll > 1) p.unroll /= 2;  // two weight matrices in flight already
+    // Tuning overrides (benchmarks).
+    if (s.rows_per_warp) p.rows_per_warp = s.rows_per_warp;
+    if (s.unroll) p.unroll = s.unroll;
+    if (s.warps) p.warps = s.warps;
+    if (s.unit_weights) {
+        if (!kquant || (s.unit_weights != 32 && s.unit_weights != 64)) {
+            throw ptxsmith::Error(fmt::format("--unit {}: only Q4_K and Q6_K have a choice of unit (32 or 64 weights)", s.unit_weights));
+        }
+        p.unit_weights = s.unit_weights;
+    }
+    if (s.k_split) p.k_split = s.k_split;
+    // A Q8_1 output block is 32 rows of one CTA: its warps are 32 / rows x k_split, at most 32.
+    if (s.output == GemvOutput::q8_1 && !s.k_split) p.k_split = std::min(p.k_split, p.rows_per_warp);
+    // Every slice of a K split needs a group of steps of its own.
+    {
+        const uint32_t units = s.k / (s.weights == quant::GgmlType::f16 ? 8u : p.unit_weights);
+        const uint32_t groups = units / 32 / std::max(1u, std::min(p.unroll, units / 32));
+        if (p.k_split > 1 && groups < p.k_split) p.k_split = std::max(1u, groups);
+    }
+    if (s.output == GemvOutput::q8_1) {
+        // A CTA makes one Q8_1 block (32 rows) per vector.
+        if (32 % p.rows_per_warp != 0) throw ptxsmith::Error("Q8_1 output needs rows per warp dividing 32");
+        p.warps = 32 / p.rows_per_warp * p.k_split;
+    }
+    if (p.warps % p.k_split != 0) {
+        throw ptxsmith::Error(fmt::format("{} warps per CTA do not split into groups of {} (--ksplit)", p.warps, p.k_split));
+    }
+    if (p.warps * 32 > 1024) throw ptxsmith::Error(fmt::format("{} warps per CTA is more than 1024 threads", p.warps));
+    p.why += fmt::format("; {} warps x {} rows, K split {} ways, {} units of {} weights in flight per lane", p.warps,
+                         p.rows_per_warp, p.k_split, p.unroll, p.unit_weights);
+    return p;
+}
+
+}  // namespace kernels
