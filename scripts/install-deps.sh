@@ -14,10 +14,16 @@ done
 install_oracles() {
   [ "${PTXSMITH_ORACLES:-0}" = 1 ] || return 0
   local venv=.venv-oracles
-  if [ -x "$venv/bin/python3" ] && "$venv/bin/python3" -c 'import gguf' 2>/dev/null; then return 0; fi
-  echo "ptxsmith: installing the test oracles (pip: gguf) into $venv" >&2
-  python3 -m venv "$venv" && "$venv/bin/pip" install -q gguf ||
+  if [ -x "$venv/bin/python3" ] && "$venv/bin/python3" -c 'import gguf, regex, tokenizers, sentencepiece' 2>/dev/null; then
+    return 0
+  fi
+  echo "ptxsmith: installing the test oracles (pip: gguf, regex, tokenizers, sentencepiece) into $venv" >&2
+  [ -x "$venv/bin/python3" ] || python3 -m venv "$venv" || { echo "ptxsmith: no python3 venv; oracle checks will be skipped" >&2; return 0; }
+  "$venv/bin/pip" install -q gguf ||
     echo "ptxsmith: could not install the gguf package; the cross-checks against it will be skipped" >&2
+  # The tokenizer cross-check's references (tests/llm/test_tokenizer_oracle.py).
+  "$venv/bin/pip" install -q regex tokenizers sentencepiece ||
+    echo "ptxsmith: could not install the tokenizer oracles; that cross-check will be skipped" >&2
 }
 
 if [ ${#missing[@]} -eq 0 ]; then install_oracles; exit 0; fi

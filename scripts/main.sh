@@ -3,6 +3,8 @@
 # lists the devices and the kernel registry, inspects one kernel, runs every kernel against its
 # CPU reference, and validates every kernel with ptxas for every supported architecture
 # (skipped with a message when ptxas is absent). Kernels run on the GPU when there is one.
+# Last, it makes the tiny synthetic model (build/models/tiny.gguf) when absent and generates text
+# with it on the CPU reference forward pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,4 +34,11 @@ if [ "$status" = 3 ]; then
   echo "(ptxas not found: install the CUDA toolkit or set PTXAS to validate the PTX)"
   status=0
 fi
+
+echo
+echo "== the tiny model, generated on the CPU reference forward pass =="
+llm=build/examples/llm/ptxsmith-llm
+mkdir -p build/models
+[ -f build/models/tiny.gguf ] || "$llm" make-model --preset tiny -o build/models/tiny.gguf
+"$llm" generate -m build/models/tiny.gguf -p "Once upon a time" -n 32 --seed 1 --device cpu
 exit "$status"

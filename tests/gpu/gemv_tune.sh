@@ -26,17 +26,14 @@ bench() {  # prints: config, rotated median us, % of copy (the kernel's row, not
 }
 exec > >(tee "$out/tune.txt") 2>&1
 shape="--n 4096 --k 14336"
-for f in q4k_gemv q6k_gemv q8_0_gemv; do
-  for ks in 1 2 4 8; do for unroll in 1 2 4; do for warps in 4 8; do
-    bench $f $shape --batch 1 --ksplit $ks --unroll $unroll --warps $warps
+for f in q4k_gemv q6k_gemv; do
+  for rows in 2 3 4; do for unit in 32 64; do for warps in 2 4 8; do for ks in 1 2; do
+    bench $f $shape --batch 1 --rows $rows --unit $unit --unroll 1 --warps $((warps * ks)) --ksplit $ks
+  done; done; done; done
+  for rows in 4 8; do for unit in 32 64; do for warps in 1 2 4; do
+    bench $f $shape --batch 8 --rows $rows --unit $unit --unroll 1 --warps $warps
   done; done; done
-  for ks in 1 2 4; do for rows in 2 4; do
-    bench $f $shape --batch 8 --ksplit $ks --rows $rows --unroll 1 --warps $((2 * ks))
-  done; done
 done
-for ks in 1 2 4; do for unroll in 1 2; do bench f16_gemv $shape --batch 1 --ksplit $ks --unroll $unroll --warps 8; done; done
-for f in q4k_gemv q6k_gemv; do for ks in 1 2 4; do
-  bench $f --n 4096 --k 4096 --batch 1 --ksplit $ks --warps 8
-  bench $f --n 14336 --k 4096 --batch 1 --ksplit $ks --warps 8
-done; done
+for rows in 2 4; do for ks in 1 2 4; do bench q8_0_gemv $shape --batch 1 --rows $rows --warps $((2 * ks)) --ksplit $ks; done; done
+for rows in 4 8; do for warps in 1 2 4; do bench q8_0_gemv $shape --batch 8 --rows $rows --warps $warps; done; done
 "$ptxgen" bench q4k_gemv $shape --device cuda --repeats 3 | sed -n '/^copy/p'

@@ -71,7 +71,7 @@ GemvPlan plan_gemv(const GemvShape& s) {
         p.rows_per_warp = 1;
         switch (s.weights) {
         case quant::GgmlType::q4_k: p.unit_weights = 64; p.unroll = 1; p.warps = 4; p.rows_per_warp = 2; break;
-        case quant::GgmlType::q6_k: p.unit_weights = 32; p.unroll = 1; p.warps = 4; p.rows_per_warp = 2; break;
+        case quant::GgmlType::q6_k: p.unit_weights = 32; p.unroll = 1; p.warps = 8; p.rows_per_warp = 2; break;
         case quant::GgmlType::q8_0: p.unit_weights = 32; p.unroll = 1; p.warps = 4; p.k_split = 4; break;
         default: p.unit_weights = 8; p.unroll = 1; p.warps = 8; p.k_split = 2; break;
         }
