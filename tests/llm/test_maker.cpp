@@ -244,7 +244,9 @@ TEST_CASE("maker: the values in the file are the planned ones, quantised within 
         {"q8_0", {GgmlType::q8_0, 0.0075}}, {"f16", {GgmlType::f16, 4e-4}}};
     const uint64_t seed = std::random_device{}();
     CAPTURE(seed);
-    for (const auto& [mix, bound] : mixes) {
+    for (const auto& entry : mixes) {
+        const std::string& mix = entry.first;  // not a structured binding: CAPTURE's lambda refers to it
+        const Bound& bound = entry.second;
         CAPTURE(mix);
         const auto r = llm::gguf::Reader::open(make(dir, "tiny", mix, seed, 0, mix + ".gguf"));
         for (const TensorPlan& t : plan_tensors(find_preset("tiny"), find_quant_mix(mix).mix)) {

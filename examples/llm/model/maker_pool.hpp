@@ -1,5 +1,6 @@
 // A fixed set of worker threads that run the items of one parallel loop at a time (the model
-// maker's generate-and-quantise loops). The calling thread works too.
+// maker's generate-and-quantise loops, and the CPU forward's row slices through RowPool). The
+// calling thread works too.
 #pragma once
 
 #include <condition_variable>
