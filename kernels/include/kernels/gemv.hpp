@@ -39,6 +39,7 @@ struct GemvShape {
     GemvOutput output = GemvOutput::f32;
     // Tuning overrides for benchmarks (0: plan_gemv chooses).
     uint32_t warps = 0, rows_per_warp = 0, unroll = 0, unit_weights = 0, k_split = 0;
+    std::string weight_cache;  // "" (chosen), "normal", "evict_first" or "no_allocate"
 };
 
 // How a product is generated: the strategy and the thread tiling. plan_gemv is the one place
@@ -50,6 +51,8 @@ struct GemvPlan {
     uint32_t unroll = 2;         // units each lane loads before it computes
     uint32_t unit_weights = 32;  // weights per unit (Q4_K: 32 or 64; Q6_K: 32 or 64; fixed for others)
     uint32_t k_split = 1;        // warps sharing each row, each taking every k_split-th group of steps
+    // L1 policy of the weight loads: weights stream through once, activations are reused.
+    ptxgen::Evict weight_evict = ptxgen::Evict::none;
     std::string why;
 };
 

@@ -25,7 +25,7 @@ public:
     void load_weights(KernelBuilder& b, GlobalPtr row, Reg<u32> unit, WeightUnit& w) const override {
         GlobalPtr block = b.index(row, unit, 34);
         w.h.push_back(b.ld<f16>(block[0], {.nc = true}));
-        w.raw = load_words_align2(b, b.offset(block, uint64_t{2}), 8);
+        w.raw = load_words_align2(b, b.offset(block, uint64_t{2}), 8, weight_load);
     }
 
     void load_inputs(KernelBuilder& b, const Inputs& in, uint32_t vec, Reg<u32> unit, InputUnit& x) const override {
@@ -78,7 +78,7 @@ public:
     uint32_t units_per_row() const override { return k_ / 8; }
 
     void load_weights(KernelBuilder& b, GlobalPtr row, Reg<u32> unit, WeightUnit& w) const override {
-        for (Reg<u32> r : b.ld_v<u32, 4>(b.index(row, unit, 16)[0], {.nc = true})) w.raw.push_back(r);
+        for (Reg<u32> r : b.ld_v<u32, 4>(b.index(row, unit, 16)[0], weight_load)) w.raw.push_back(r);
     }
 
     void load_inputs(KernelBuilder& b, const Inputs& in, uint32_t vec, Reg<u32> unit, InputUnit& x) const override {
@@ -106,7 +106,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Codec> make_codec(quant::GgmlType weights, const GemvPlan& plan, uint32_t k) {
+namespace {
+
+std::unique_ptr<Codec> make_format_codec(quant::GgmlType weights, const GemvPlan& plan, uint32_t k) {
     const bool dp4a = plan.strategy == GemvStrategy::dp4a;
     switch (weights) {
     case quant::GgmlType::q4_k: return make_q4k_codec(dp4a, k, plan.unit_weights);
@@ -116,6 +118,16 @@ std::unique_ptr<Codec> make_codec(quant::GgmlType weights, const GemvPlan& plan,
         if (dp4a) throw ptxsmith::Error("f16 weights have no dp4a strategy (use --strategy fma)");
         return std::make_unique<F16Codec>(k);
     default: break;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+std::unique_ptr<Codec> make_codec(quant::GgmlType weights, const GemvPlan& plan, uint32_t k) {
+    if (std::unique_ptr<Codec> c = make_format_codec(weights, plan, k)) {
+        c->weight_load = LdOpts{.evict = plan.weight_evict, .nc = true};
+        return c;
     }
     throw ptxsmith::Error(fmt::format("no matrix-vector codec for weight type {}", quant::traits(weights).name));
 }

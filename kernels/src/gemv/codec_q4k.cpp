@@ -42,7 +42,7 @@ public:
         GlobalPtr block = b.index(row, b.shr(unit, log2(per_block_)), 144);
         GlobalPtr piece = b.index(block, b.and_(unit, per_block_ - 1), bytes_);
         for (uint32_t v = 0; v < words_ / 4; ++v) {
-            for (Reg<u32> r : b.ld_v<u32, 4>(piece[16 + 16 * int64_t{v}], {.nc = true})) w.raw.push_back(r);
+            for (Reg<u32> r : b.ld_v<u32, 4>(piece[16 + 16 * int64_t{v}], weight_load)) w.raw.push_back(r);
         }
         for (Reg<u32> r : b.ld_v<u32, 4>(block[0], {.nc = true})) w.raw.push_back(r);
     }

@@ -25,11 +25,15 @@ public:
         Reg<u32> l0 = b.mul_lo(b.and_(j, per_half_ - 1), l_);
         Reg<u32> ql_at = b.add(b.shl(h, 6u), l0);  // 64h + l0
         Reg<u32> qh_at = b.add(b.shl(h, 5u), l0);  // 32h + l0
-        for (Reg<u32> r : load_words_align2(b, b.index(block, ql_at, 1), words_)) w.raw.push_back(r);
-        for (Reg<u32> r : load_words_align2(b, b.offset(b.index(block, ql_at, 1), uint64_t{32}), words_)) w.raw.push_back(r);
-        for (Reg<u32> r : load_words_align2(b, b.offset(b.index(block, qh_at, 1), uint64_t{128}), words_)) w.raw.push_back(r);
+        for (Reg<u32> r : load_words_align2(b, b.index(block, ql_at, 1), words_, weight_load)) w.raw.push_back(r);
+        for (Reg<u32> r : load_words_align2(b, b.offset(b.index(block, ql_at, 1), uint64_t{32}), words_, weight_load)) {
+            w.raw.push_back(r);
+        }
+        for (Reg<u32> r : load_words_align2(b, b.offset(b.index(block, qh_at, 1), uint64_t{128}), words_, weight_load)) {
+            w.raw.push_back(r);
+        }
         // scales[8h .. 8h + 8)
-        for (Reg<u32> r : load_words_align2(b, b.offset(b.index(block, h, 8), uint64_t{192}), 2)) w.raw.push_back(r);
+        for (Reg<u32> r : load_words_align2(b, b.offset(b.index(block, h, 8), uint64_t{192}), 2, weight_load)) w.raw.push_back(r);
         w.h.push_back(b.ld<f16>(block[208], {.nc = true}));
     }
 

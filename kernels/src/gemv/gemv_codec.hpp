@@ -49,6 +49,8 @@ struct Inputs {
 class Codec {
 public:
     virtual ~Codec() = default;
+    // Options of every weight load (the plan's L1 policy for weights); set by make_codec.
+    ptxgen::LdOpts weight_load{.nc = true};
     virtual uint32_t units_per_row() const = 0;
     // `row` points at the first byte of the row; `unit` is the unit index within the row.
     virtual void load_weights(KernelBuilder& b, GlobalPtr row, Reg<u32> unit, WeightUnit& w) const = 0;
@@ -66,7 +68,7 @@ std::unique_ptr<Codec> make_codec(quant::GgmlType weights, const GemvPlan& plan,
 // Loads n 32-bit words that start at a 2-byte-aligned address, with 4-byte loads and byte
 // permutes; never reads more than 2 bytes past the last byte asked for within the same 4-byte
 // word, and the last of those with a 16-bit load, so the read stays inside the buffer.
-std::vector<Reg<u32>> load_words_align2(KernelBuilder& b, GlobalPtr at, uint32_t n);
+std::vector<Reg<u32>> load_words_align2(KernelBuilder& b, GlobalPtr at, uint32_t n, ptxgen::LdOpts opts);
 // Four 8-bit integers (bytes of `word`, unsigned) as exact f32 values, via the 2^23 trick.
 std::vector<Reg<f32>> bytes_to_f32(KernelBuilder& b, Reg<u32> word, float bias);
 // dp4a over n word pairs: sum of 4n products of u8 weights (or s8 when `signed_weights`) and s8 inputs.

@@ -5,7 +5,7 @@ namespace kernels::gemv {
 
 using namespace ptxgen;
 
-std::vector<Reg<u32>> load_words_align2(KernelBuilder& b, GlobalPtr at, uint32_t n) {
+std::vector<Reg<u32>> load_words_align2(KernelBuilder& b, GlobalPtr at, uint32_t n, LdOpts opts) {
     // o = at & 3 is 0 or 2. Words are loaded from the 4-byte-aligned address below `at`; word i of
     // the result is bytes o..o+3 of the pair (aligned[i], aligned[i+1]), picked by one prmt whose
     // selector is 0x3210 shifted by o bytes. The extra word aligned[n] is only needed when o = 2,
@@ -15,8 +15,8 @@ std::vector<Reg<u32>> load_words_align2(KernelBuilder& b, GlobalPtr at, uint32_t
     GlobalPtr aligned{b.and_(at.reg, ~uint64_t{3})};
     Reg<u32> selector = b.mad_lo(o, 0x1111u, 0x3210u);
     std::vector<Reg<u32>> aligned_words;
-    for (uint32_t i = 0; i < n; ++i) aligned_words.push_back(b.ld<u32>(aligned[4 * i], {.nc = true}));
-    aligned_words.push_back(b.cvt<u32>(b.ld<u16>(at[4 * int64_t{n} - 2], {.nc = true})));
+    for (uint32_t i = 0; i < n; ++i) aligned_words.push_back(b.ld<u32>(aligned[4 * i], opts));
+    aligned_words.push_back(b.cvt<u32>(b.ld<u16>(at[4 * int64_t{n} - 2], opts)));
     std::vector<Reg<u32>> out;
     for (uint32_t i = 0; i < n; ++i) out.push_back(b.prmt(aligned_words[i], aligned_words[i + 1], selector));
     return out;

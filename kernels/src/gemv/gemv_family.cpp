@@ -93,10 +93,13 @@ std::string Gemv::family_name() const {
 }
 
 std::string Gemv::name() const {
-    return fmt::format("{}_n{}_k{}_b{}_{}_{}_{}_w{}r{}u{}x{}s{}", family_name(), shape.n, shape.k, shape.batch,
+    const char* cache = plan.weight_evict == ptxgen::Evict::L1_no_allocate ? "na"
+                        : plan.weight_evict == ptxgen::Evict::L1_evict_first ? "ef"
+                                                                              : "";
+    return fmt::format("{}_n{}_k{}_b{}_{}_{}_{}_w{}r{}u{}x{}s{}{}", family_name(), shape.n, shape.k, shape.batch,
                        strategy_name(plan.strategy), epilogue_name(shape.epilogue),
                        shape.output == GemvOutput::q8_1 ? "q8" : "f32", plan.warps, plan.rows_per_warp, plan.unroll,
-                       plan.unit_weights, plan.k_split);
+                       plan.unit_weights, plan.k_split, cache);
 }
 
 LaunchConfig Gemv::launch_config() const {
@@ -226,7 +229,9 @@ std::vector<Companion> Gemv::companions() const {
 template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
     const quant::TypeTraits& t = quant::traits(W);
     const bool f16 = W == quant::GgmlType::f16;
-    const std::string name = Gemv{GemvShape{W}, {}}.family_name();
+    GemvShape named;
+    named.weights = W;
+    const std::string name = Gemv{named, {}}.family_name();
     std::vector<ParamValues> shapes;
     const std::string k_small = f16 ? "40" : W == quant::GgmlType::q8_0 ? "96" : "256";
     shapes.push_back({{"n", "1"}, {"k", k_small}, {"batch", "1"}});
@@ -280,7 +285,9 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
              ParamSpec{"rows", ParamKind::integer, "tuning: rows per warp (0: chosen)", "0", 0, 8, {}},
              ParamSpec{"unroll", ParamKind::integer, "tuning: units in flight per lane (0: chosen)", "0", 0, 16, {}},
              ParamSpec{"unit", ParamKind::integer, "tuning: weights per unit, Q4_K/Q6_K 32 or 64 (0: chosen)", "0", 0, 64, {}},
-             ParamSpec{"ksplit", ParamKind::integer, "tuning: warps sharing each row's K range (0: chosen)", "0", 0, 16, {}}},
+             ParamSpec{"ksplit", ParamKind::integer, "tuning: warps sharing each row's K range (0: chosen)", "0", 0, 16, {}},
+             ParamSpec{"wcache", ParamKind::choice, "tuning: L1 policy of the weight loads (auto: chosen)", "auto", 0, 0,
+                       {"auto", "normal", "evict_first", "no_allocate"}}},
             shapes,
             gpu};
 }
@@ -299,6 +306,7 @@ template <quant::GgmlType W> GemvFamily<W> GemvFamily<W>::from(const ParamValues
     s.unroll = static_cast<uint32_t>(v.integer("unroll"));
     s.unit_weights = static_cast<uint32_t>(v.integer("unit"));
     s.k_split = static_cast<uint32_t>(v.integer("ksplit"));
+    if (v.text("wcache") != "auto") s.weight_cache = v.text("wcache");
     GemvFamily<W> f;
     static_cast<Gemv&>(f) = Gemv::make(s);
     return f;

@@ -92,6 +92,13 @@ GemvPlan plan_gemv(const GemvShape& s) {
         }
         p.unit_weights = s.unit_weights;
     }
+    // Weights pass through L1 once; marking them evict-first keeps the activations, which every
+    // warp re-reads, in L1 (1-3% faster on the H200). no_allocate is worse where neighbouring
+    // 4-byte loads share a sector (the 2-byte-aligned Q6_K and Q8_0 blocks): up to 4x slower.
+    p.weight_evict = ptxgen::Evict::L1_evict_first;
+    if (s.weight_cache == "evict_first") p.weight_evict = ptxgen::Evict::L1_evict_first;
+    else if (s.weight_cache == "no_allocate") p.weight_evict = ptxgen::Evict::L1_no_allocate;
+    else if (s.weight_cache == "normal") p.weight_evict = ptxgen::Evict::none;
     if (s.k_split) p.k_split = s.k_split;
     // A Q8_1 output block is 32 rows of one CTA: its warps are 32 / rows x k_split, at most 32.
     if (s.output == GemvOutput::q8_1 && !s.k_split) p.k_split = std::min(p.k_split, p.rows_per_warp);
