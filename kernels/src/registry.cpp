@@ -7,11 +7,14 @@
 #include <cmath>
 
 #include "kernels/block_sum.hpp"
+#include "kernels/decode_attention.hpp"
 #include "kernels/embed_rows.hpp"
+#include "kernels/flash_attention.hpp"
 #include "kernels/gemv.hpp"
 #include "kernels/quantize_q8_1.hpp"
 #include "kernels/rmsnorm.hpp"
 #include "kernels/rmsnorm_q8_1.hpp"
+#include "kernels/rope_kv_scatter.hpp"
 #include "kernels/saxpy.hpp"
 #include "kernels/vector_add.hpp"
 #include "ptxgen/error.hpp"
@@ -31,6 +34,9 @@ const std::vector<Family>& registry() {
         make_family<Q6kGemv>(),
         make_family<Q8_0Gemv>(),
         make_family<F16Gemv>(),
+        make_family<DecodeAttention>(),
+        make_family<FlashAttention>(),
+        make_family<RopeKvScatter>(),
     };
     return families;
 }

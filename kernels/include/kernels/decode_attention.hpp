@@ -1,0 +1,74 @@
+// decode_attention: one new query token per query head against positions [0, len) of the KV cache
+// (flash-decoding), len read from device memory so that a CUDA graph can replay the step.
+//
+//   q        f32 [q_heads][head_dim], already rotated
+//   k_cache  f16 [kv_heads][max_seq][head_dim]   (a weight: the bytes a benchmark counts)
+//   v_cache  f16 [kv_heads][max_seq][head_dim]   (a weight)
+//   len      s32 [1], 1 <= len <= max_seq (clamped to that range on the device)
+//   out      f32 [q_heads][head_dim]
+//   partials f32 scratch, inout (see below)
+//   counters u32 [kv_heads] scratch, inout: zero before the first launch; each launch leaves them zero
+//
+// Query head h uses KV head h / group (group = q_heads / kv_heads). With a sliding window W > 0
+// only positions [len - W, len) are attended to.
+//
+// The grid is fixed at build time: max_splits x kv_heads CTAs (plan.chunk positions each). CTA
+// (c, kv) reads len, and when chunk c overlaps the attended range it computes the chunk's partial
+// for every query head of the group and writes it to `partials`:
+//   output part, offset 0:                        o[kv][c][g][d]  (unnormalised: sum of 2^(s - m) v)
+//   max/sum part, offset kv_heads*S*group*head_dim: {m, l}[kv][c][g] (m: the chunk's largest score
+//                                                 in log2 units, s = q.k * scale * log2(e); l: sum of 2^(s - m))
+// Every CTA, working or not, then increments counters[kv] (atom.add after fence.acq_rel.gpu);
+// the CTA that sees max_splits - 1 arrives last, combines the partials of the chunks in the range
+// with the running-max method, writes out[] for the group and sets counters[kv] back to 0.
+#pragma once
+
+#include <string>
+
+#include "kernels/family.hpp"
+
+namespace kernels {
+
+// How a shape is generated: chosen in one place (plan_decode_attention), shown by notes().
+struct DecodeAttentionPlan {
+    uint32_t chunk = 256;        // positions per CTA
+    uint32_t max_splits = 1;     // ceil(max_seq / chunk): the grid's x size
+    uint32_t warps = 4;          // warps per CTA
+    uint32_t lanes_per_row = 16; // head_dim / 8: lanes that share one position (16-byte f16 loads)
+    uint32_t rows_per_step = 2;  // positions a warp covers per load instruction (32 / lanes_per_row)
+    uint32_t unroll = 4;         // load instructions per lane in a group (two groups in flight)
+    std::string why;
+};
+
+struct DecodeAttention {
+    uint32_t head_dim = 128;
+    uint32_t q_heads = 32;
+    uint32_t kv_heads = 8;
+    uint32_t max_seq = 4096;
+    uint32_t len = 4096;      // only what prepare_inputs writes into the len buffer
+    uint32_t window = 0;      // 0: no sliding window
+    double scale = 0;         // 0: 1 / sqrt(head_dim)
+    uint32_t chunk = 0;       // tuning: positions per CTA (0: chosen by the plan)
+    DecodeAttentionPlan plan;
+
+    static FamilyInfo info();
+    static DecodeAttention from(const ParamValues& v);
+    uint32_t group() const { return q_heads / kv_heads; }
+    double effective_scale() const;
+    // Every parameter that changes the code; len is data (read from the len buffer), not shape.
+    std::string name() const;
+    ptxgen::Kernel build(const ptxgen::Target& target) const;
+    LaunchConfig launch_config() const;
+    // q, k_cache, v_cache, len, out, partials, counters.
+    std::vector<ArgSpec> args() const;
+    void prepare_inputs(std::vector<HostBuffer>& args, uint64_t seed) const;
+    void reference(std::vector<HostBuffer>& args) const;
+    // f32 dot products and sums (in another order than the double reference), ex2.approx.
+    double tolerance() const { return 1e-4; }
+    std::string notes() const;
+};
+
+// Checks the shape and chooses chunk size, split count and thread tiling. Throws ptxsmith::Error.
+DecodeAttentionPlan plan_decode_attention(uint32_t head_dim, uint32_t group, uint32_t max_seq, uint32_t chunk);
+
+}  // namespace kernels

@@ -1,0 +1,236 @@
+// decode_attention's host side: parameters, the plan, arguments, valid inputs and the CPU
+// reference (softmax attention in double, plus the partials the kernel leaves in its scratch).
+// The generator is in decode_attention_build.cpp.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "kernels/decode_attention.hpp"
+#include "kernels/shape.hpp"
+#include "ptxgen/error.hpp"
+#include "ptxgen/half.hpp"
+#include "ptxgen/verifier.hpp"
+
+namespace kernels {
+
+using ptxgen::Type;
+
+namespace {
+
+constexpr double kLog2e = 1.4426950408889634;
+constexpr uint32_t kDefaultChunk = 256;
+constexpr uint32_t kMaxGroup = 8;
+
+}  // namespace
+
+DecodeAttentionPlan plan_decode_attention(uint32_t head_dim, uint32_t group, uint32_t max_seq, uint32_t chunk) {
+    if (head_dim != 64 && head_dim != 128 && head_dim != 256) {
+        throw ptxsmith::Error(fmt::format("decode_attention: --head-dim {} is not 64, 128 or 256", head_dim));
+    }
+    if (group > kMaxGroup) {
+        throw ptxsmith::Error(fmt::format("decode_attention: {} query heads per KV head; at most {} are supported "
+                                          "(each lane keeps {} f32 accumulators per query head)",
+                                          group, kMaxGroup, 8));
+    }
+    DecodeAttentionPlan p;
+    p.warps = 4;
+    p.lanes_per_row = head_dim / 8;
+    p.rows_per_step = 32 / p.lanes_per_row;
+    const uint32_t positions_per_step = p.warps * p.rows_per_step;
+    if (chunk != 0 && chunk % 32 != 0) {
+        throw ptxsmith::Error(fmt::format("decode_attention: --chunk {} is not a multiple of 32", chunk));
+    }
+    p.chunk = chunk != 0 ? chunk : kDefaultChunk;
+    p.max_splits = (max_seq + p.chunk - 1) / p.chunk;
+    // Static shared memory: scores [group][chunk], the cross-warp sum [warps][group][head_dim], a flag.
+    const uint32_t shared = group * p.chunk * 4 + p.warps * group * head_dim * 4 + 16;
+    if (shared > ptxgen::kMaxStaticSharedBytes) {
+        throw ptxsmith::Error(fmt::format("decode_attention: chunk {} with {} query heads per KV head and head_dim {} "
+                                          "needs {} bytes of shared memory (at most {}); use a smaller --chunk",
+                                          p.chunk, group, head_dim, shared, ptxgen::kMaxStaticSharedBytes));
+    }
+    const uint32_t steps = p.chunk / positions_per_step;  // load instructions per lane and phase
+    p.unroll = std::min(4u, steps);
+    p.why = fmt::format(
+        "chunk {} positions per CTA ({}), so max_splits = ceil({} / {}) = {} CTAs per KV head; "
+        "{} warps, {} lanes per position (16-byte f16 loads), {} positions per warp and load, "
+        "{} loads per lane in each of two groups in flight. Only positions [max(0, len - window), len) "
+        "are read; a benchmark counts the whole k_cache and v_cache, so bench with --len = --max-seq",
+        p.chunk, chunk != 0 ? "--chunk" : "fixed: enough CTAs to fill the GPU from len ~4096, few partials to combine",
+        max_seq, p.chunk, p.max_splits, p.warps, p.lanes_per_row, p.rows_per_step, p.unroll);
+    return p;
+}
+
+FamilyInfo DecodeAttention::info() {
+    auto shape = [](std::initializer_list<std::pair<const std::string, std::string>> v) { return ParamValues(v); };
+    return {"decode_attention",
+            "one query token per head against KV-cache positions [0, len) (len in device memory), f16 cache, "
+            "GQA, sliding window, split across CTAs and combined by the last CTA to finish",
+            {ParamSpec{"head-dim", ParamKind::choice, "elements per head", "128", 0, 0, {"64", "128", "256"}},
+             ParamSpec{"q-heads", ParamKind::integer, "query heads", "32", 1, 1024, {}},
+             ParamSpec{"kv-heads", ParamKind::integer, "KV heads (divides --q-heads, at most 8 query heads each)", "8", 1,
+                       1024, {}},
+             ParamSpec{"max-seq", ParamKind::integer, "positions in the cache (baked in)", "4096", 1, 1 << 20, {}},
+             ParamSpec{"len", ParamKind::integer,
+                       "cache length written into the len buffer by tests and benchmarks (0: --max-seq); "
+                       "the kernel reads it from memory",
+                       "0", 0, 1 << 20, {}},
+             ParamSpec{"window", ParamKind::integer, "sliding window: attend to the last W positions (0: off)", "0", 0,
+                       1 << 20, {}},
+             ParamSpec{"scale", ParamKind::real, "score scale (0: 1 / sqrt(head_dim))", "0", 0, 1e4, {}},
+             ParamSpec{"chunk", ParamKind::integer, "tuning: positions per CTA, a multiple of 32 (0: chosen)", "0", 0,
+                       1024, {}}},
+            {shape({{"head-dim", "64"}, {"q-heads", "4"}, {"kv-heads", "4"}, {"max-seq", "64"}, {"len", "1"},
+                    {"chunk", "32"}}),
+             shape({{"head-dim", "128"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "64"}, {"len", "37"},
+                    {"chunk", "32"}}),
+             shape({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "1"}, {"max-seq", "100"}, {"len", "64"},
+                    {"chunk", "32"}, {"scale", "0.3"}}),
+             shape({{"head-dim", "128"}, {"q-heads", "8"}, {"kv-heads", "1"}, {"max-seq", "96"}, {"len", "95"},
+                    {"window", "40"}, {"chunk", "32"}}),
+             shape({{"head-dim", "128"}, {"q-heads", "4"}, {"kv-heads", "4"}, {"max-seq", "64"}, {"len", "50"}}),
+             shape({{"head-dim", "64"}, {"q-heads", "12"}, {"kv-heads", "3"}, {"max-seq", "200"}, {"len", "33"},
+                    {"window", "7"}, {"chunk", "32"}}),
+             shape({{"head-dim", "64"}, {"q-heads", "6"}, {"kv-heads", "2"}, {"max-seq", "64"}, {"len", "63"},
+                    {"window", "100"}, {"chunk", "64"}}),
+             shape({{"head-dim", "256"}, {"q-heads", "2"}, {"kv-heads", "1"}, {"max-seq", "48"}, {"len", "48"},
+                    {"chunk", "32"}})},
+            {shape({{"max-seq", "16384"}}),
+             shape({{"max-seq", "4096"}}),
+             shape({{"max-seq", "16384"}, {"len", "9000"}}),
+             shape({{"max-seq", "8192"}, {"window", "4096"}}),
+             shape({{"head-dim", "64"}, {"q-heads", "32"}, {"kv-heads", "4"}, {"max-seq", "8192"}, {"len", "5000"}}),
+             shape({{"head-dim", "256"}, {"q-heads", "16"}, {"kv-heads", "16"}, {"max-seq", "4096"}, {"len", "3000"}}),
+             shape({{"q-heads", "28"}, {"kv-heads", "4"}, {"max-seq", "32768"}, {"len", "20000"}})}};
+}
+
+DecodeAttention DecodeAttention::from(const ParamValues& v) {
+    DecodeAttention a;
+    a.head_dim = static_cast<uint32_t>(v.integer("head-dim"));
+    a.q_heads = static_cast<uint32_t>(v.integer("q-heads"));
+    a.kv_heads = static_cast<uint32_t>(v.integer("kv-heads"));
+    a.max_seq = static_cast<uint32_t>(v.integer("max-seq"));
+    const int64_t len = v.integer("len");
+    a.len = len == 0 ? a.max_seq : static_cast<uint32_t>(len);
+    a.window = static_cast<uint32_t>(v.integer("window"));
+    a.scale = v.real("scale");
+    a.chunk = static_cast<uint32_t>(v.integer("chunk"));
+    if (a.q_heads % a.kv_heads != 0) {
+        throw ptxsmith::Error(fmt::format("decode_attention: --q-heads {} is not a multiple of --kv-heads {}", a.q_heads,
+                                          a.kv_heads));
+    }
+    if (a.len > a.max_seq) {
+        throw ptxsmith::Error(fmt::format("decode_attention: --len {} is larger than --max-seq {}", a.len, a.max_seq));
+    }
+    a.plan = plan_decode_attention(a.head_dim, a.group(), a.max_seq, a.chunk);
+    return a;
+}
+
+double DecodeAttention::effective_scale() const {
+    return scale != 0 ? scale : 1.0 / std::sqrt(static_cast<double>(head_dim));
+}
+
+std::string DecodeAttention::name() const {
+    return fmt::format("decode_attention_d{}_q{}_kv{}_s{}_w{}_sc{}_c{}", head_dim, q_heads, kv_heads, max_seq, window,
+                       name_number(scale), plan.chunk);
+}
+
+LaunchConfig DecodeAttention::launch_config() const {
+    LaunchConfig c;
+    c.grid = {plan.max_splits, kv_heads, 1};
+    c.block = {32 * plan.warps, 1, 1};
+    return c;
+}
+
+std::vector<ArgSpec> DecodeAttention::args() const {
+    const size_t cache = size_t{kv_heads} * max_seq * head_dim;
+    const size_t partials = size_t{kv_heads} * plan.max_splits * group() * (head_dim + 2);
+    return {{"q", Role::input, Type::f32, size_t{q_heads} * head_dim},
+            {"k_cache", Role::input, Type::f16, cache, true},
+            {"v_cache", Role::input, Type::f16, cache, true},
+            {"len", Role::input, Type::s32, 1},
+            {"out", Role::output, Type::f32, size_t{q_heads} * head_dim},
+            {"partials", Role::inout, Type::f32, partials},
+            {"counters", Role::inout, Type::u32, kv_heads}};
+}
+
+void DecodeAttention::prepare_inputs(std::vector<HostBuffer>& args, uint64_t) const {
+    // q and the caches keep their random values in [-1, 1]; the partials their random bytes (the
+    // kernel overwrites the chunks it works on, the reference the same ones).
+    const int32_t n = static_cast<int32_t>(len);
+    std::memcpy(args[3].bytes.data(), &n, 4);
+    std::fill(args[6].bytes.begin(), args[6].bytes.end(), uint8_t{0});
+}
+
+void DecodeAttention::reference(std::vector<HostBuffer>& args) const {
+    const float* q = args[0].as<float>();
+    const uint16_t* kc = args[1].as<uint16_t>();
+    const uint16_t* vc = args[2].as<uint16_t>();
+    int32_t len_value = 0;
+    std::memcpy(&len_value, args[3].bytes.data(), 4);
+    float* out = args[4].as<float>();
+    float* partials = args[5].as<float>();
+    const uint32_t n = static_cast<uint32_t>(std::clamp<int64_t>(len_value, 1, max_seq));
+    const uint32_t lo = window != 0 && n > window ? n - window : 0;
+    const uint32_t g = group();
+    const uint32_t d = head_dim;
+    const uint32_t S = plan.max_splits;
+    const uint32_t C = plan.chunk;
+    const size_t ml_base = size_t{kv_heads} * S * g * d;
+    const double scale_v = effective_scale();
+
+    std::vector<double> s(n), kf(size_t{n} * d), vf(size_t{n} * d);
+    for (uint32_t kv = 0; kv < kv_heads; ++kv) {
+        for (uint32_t p = lo; p < n; ++p) {
+            for (uint32_t i = 0; i < d; ++i) {
+                const size_t at = (size_t{kv} * max_seq + p) * d + i;
+                kf[size_t{p} * d + i] = ptxgen::f16_bits_to_f32(kc[at]);
+                vf[size_t{p} * d + i] = ptxgen::f16_bits_to_f32(vc[at]);
+            }
+        }
+        for (uint32_t h = 0; h < g; ++h) {
+            const float* qh = q + (size_t{kv} * g + h) * d;
+            for (uint32_t p = lo; p < n; ++p) {
+                double dot = 0;
+                for (uint32_t i = 0; i < d; ++i) dot += double{qh[i]} * kf[size_t{p} * d + i];
+                s[p] = dot * scale_v;
+            }
+            // The whole softmax.
+            double m = -INFINITY;
+            for (uint32_t p = lo; p < n; ++p) m = std::max(m, s[p]);
+            std::vector<double> acc(d, 0.0);
+            double sum = 0;
+            for (uint32_t p = lo; p < n; ++p) {
+                const double w = std::exp(s[p] - m);
+                sum += w;
+                for (uint32_t i = 0; i < d; ++i) acc[i] += w * vf[size_t{p} * d + i];
+            }
+            for (uint32_t i = 0; i < d; ++i) out[(size_t{kv} * g + h) * d + i] = static_cast<float>(acc[i] / sum);
+            // Each working chunk's partial, in log2 units, as the kernel leaves it.
+            for (uint32_t c = lo / C; c <= (n - 1) / C; ++c) {
+                const uint32_t first = std::max(lo, c * C), last = std::min(n, (c + 1) * C);
+                double mc = -INFINITY;
+                for (uint32_t p = first; p < last; ++p) mc = std::max(mc, s[p] * kLog2e);
+                double lc = 0;
+                std::vector<double> oc(d, 0.0);
+                for (uint32_t p = first; p < last; ++p) {
+                    const double w = std::exp2(s[p] * kLog2e - mc);
+                    lc += w;
+                    for (uint32_t i = 0; i < d; ++i) oc[i] += w * vf[size_t{p} * d + i];
+                }
+                const size_t rec = (size_t{kv} * S + c) * g + h;
+                for (uint32_t i = 0; i < d; ++i) partials[rec * d + i] = static_cast<float>(oc[i]);
+                partials[ml_base + rec * 2] = static_cast<float>(mc);
+                partials[ml_base + rec * 2 + 1] = static_cast<float>(lc);
+            }
+        }
+    }
+    std::fill(args[6].bytes.begin(), args[6].bytes.end(), uint8_t{0});
+}
+
+std::string DecodeAttention::notes() const { return plan.why; }
+
+}  // namespace kernels

@@ -1,0 +1,197 @@
+// decode_attention on the interpreter, beyond the registry-wide check: two launches in a row on one
+// device (the arrival counters reset themselves), len = 1, a window longer than the cache, and
+// positions outside the attended range that hold infinities and NaNs without touching the output.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <random>
+
+#include "kernels/check.hpp"
+#include "kernels/decode_attention.hpp"
+#include "kernels/registry.hpp"
+#include "ptxgen/error.hpp"
+#include "ptxgen/half.hpp"
+#include "ptxsmith/runtime/device.hpp"
+
+using namespace kernels;
+namespace rt = ptxsmith::runtime;
+
+namespace {
+
+uint64_t fresh_seed() {
+    static std::random_device rd;
+    return (uint64_t{rd()} << 32) | rd();
+}
+
+constexpr size_t kK = 1, kV = 2, kLen = 3, kOut = 4, kCounters = 6;  // argument indices
+
+// Buffers of one instance on one interpreter device, kept across launches.
+class Session {
+public:
+    Session(const KernelInstance& k, const std::vector<HostBuffer>& host) : k_(k), dev_(rt::open_interp_device()) {
+        for (const HostBuffer& b : host) {
+            buffers_.push_back(std::make_unique<rt::DeviceBuffer>(*dev_, b.bytes.size(), b.spec.name));
+            buffers_.back()->upload(b.bytes.data());
+            args_.ptr(buffers_.back()->address());
+        }
+        kernel_ = std::make_unique<ptxgen::Kernel>(k.build(dev_->info().target()));
+    }
+    void upload(const HostBuffer& b, size_t index) { buffers_[index]->upload(b.bytes.data()); }
+    // Launches once and downloads every output and inout buffer into `host`.
+    void launch(std::vector<HostBuffer>& host) {
+        const LaunchConfig lc = k_.launch_config();
+        dev_->launch(*kernel_, rt::Dims{lc.grid, lc.block, lc.shared_bytes}, args_);
+        dev_->synchronize();
+        for (size_t i = 0; i < host.size(); ++i) {
+            if (host[i].spec.role == Role::output || host[i].spec.role == Role::inout) buffers_[i]->download(host[i].bytes.data());
+        }
+    }
+
+private:
+    const KernelInstance& k_;
+    std::unique_ptr<rt::Device> dev_;
+    std::vector<std::unique_ptr<rt::DeviceBuffer>> buffers_;
+    rt::Args args_;
+    std::unique_ptr<ptxgen::Kernel> kernel_;
+};
+
+std::unique_ptr<KernelInstance> make(const ParamValues& params) {
+    return instantiate(find_family("decode_attention"), params);
+}
+
+std::vector<HostBuffer> run_once(const KernelInstance& k, std::vector<HostBuffer> host) {
+    Session s(k, host);
+    s.launch(host);
+    return host;
+}
+
+void check_against_reference(const KernelInstance& k, const std::vector<HostBuffer>& inputs,
+                             const std::vector<HostBuffer>& got) {
+    std::vector<HostBuffer> want = inputs;
+    k.reference(want);
+    Comparison c = compare_outputs(got, want, k.tolerance());
+    INFO(c.worst);
+    CHECK(c.pass);
+}
+
+void set_len(HostBuffer& b, int32_t len) { std::memcpy(b.bytes.data(), &len, 4); }
+
+const float* floats(const HostBuffer& b) { return b.as<float>(); }
+
+}  // namespace
+
+TEST_CASE("decode_attention: two launches in a row give the same output and leave the counters at zero") {
+    auto k = make({{"head-dim", "128"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "160"}, {"len", "130"},
+                   {"chunk", "32"}});
+    const uint64_t seed = fresh_seed();
+    CAPTURE(seed);
+    std::vector<HostBuffer> host = make_host_args(*k, seed);
+    const std::vector<HostBuffer> inputs = host;
+    Session s(*k, host);
+    s.launch(host);
+    const std::vector<uint8_t> first = host[kOut].bytes;
+    check_against_reference(*k, inputs, host);
+    for (uint32_t i = 0; i < 2; ++i) CHECK(host[kCounters].as<uint32_t>()[i] == 0u);
+
+    // Poison the output on the device, launch again without touching the counters.
+    std::fill(host[kOut].bytes.begin(), host[kOut].bytes.end(), uint8_t{0xff});
+    s.upload(host[kOut], kOut);
+    s.launch(host);
+    CHECK(host[kOut].bytes == first);
+    for (uint32_t i = 0; i < 2; ++i) CHECK(host[kCounters].as<uint32_t>()[i] == 0u);
+
+    // A third launch with another length reuses the same counters and scratch.
+    set_len(host[kLen], 33);
+    s.upload(host[kLen], kLen);
+    std::vector<HostBuffer> shorter_inputs = host;
+    s.launch(host);
+    std::vector<HostBuffer> want = shorter_inputs;
+    k->reference(want);
+    Comparison c = compare_outputs(std::vector<HostBuffer>{host[kOut]}, std::vector<HostBuffer>{want[kOut]}, k->tolerance());
+    INFO(c.worst);
+    CHECK(c.pass);
+}
+
+TEST_CASE("decode_attention: len 1 returns the first V row for every query head") {
+    for (const char* head_dim : {"64", "128"}) {
+        auto k = make({{"head-dim", head_dim}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "100"}, {"len", "1"},
+                       {"chunk", "32"}});
+        const uint32_t d = static_cast<uint32_t>(std::stoi(head_dim));
+        std::vector<HostBuffer> got = run_once(*k, make_host_args(*k, fresh_seed()));
+        const uint16_t* v = got[kV].as<uint16_t>();
+        for (uint32_t h = 0; h < 8; ++h) {
+            const uint32_t kv = h / 4;
+            for (uint32_t i = 0; i < d; ++i) {
+                CHECK(floats(got[kOut])[h * d + i] == ptxgen::f16_bits_to_f32(v[size_t{kv} * 100 * d + i]));
+            }
+        }
+    }
+}
+
+TEST_CASE("decode_attention: a window longer than len changes nothing") {
+    const ParamValues base{{"head-dim", "64"}, {"q-heads", "4"}, {"kv-heads", "1"}, {"max-seq", "128"},
+                           {"len", "45"}, {"chunk", "32"}};
+    ParamValues windowed = base;
+    windowed.set("window", "46");
+    ParamValues huge = base;
+    huge.set("window", "100000");
+    auto plain = make(base);
+    std::vector<HostBuffer> inputs = make_host_args(*plain, fresh_seed());
+    const std::vector<HostBuffer> want = run_once(*plain, inputs);
+    check_against_reference(*plain, inputs, want);
+    for (const ParamValues* p : {&windowed, &huge}) {
+        auto k = make(*p);
+        std::vector<HostBuffer> got = run_once(*k, inputs);
+        CHECK(got[kOut].bytes == want[kOut].bytes);
+    }
+}
+
+TEST_CASE("decode_attention: positions outside [len - window, len) never reach the output") {
+    struct Case {
+        const char* head_dim;
+        const char* window;
+        int32_t len;
+    };
+    for (const Case& c : {Case{"128", "0", 37}, Case{"64", "0", 64}, Case{"64", "20", 50}, Case{"128", "9", 70}}) {
+        CAPTURE(c.head_dim);
+        CAPTURE(c.window);
+        CAPTURE(c.len);
+        auto k = make({{"head-dim", c.head_dim}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "96"},
+                       {"len", std::to_string(c.len)}, {"window", c.window}, {"chunk", "32"}});
+        const uint32_t d = static_cast<uint32_t>(std::stoi(c.head_dim));
+        const uint32_t window = static_cast<uint32_t>(std::stoi(c.window));
+        const uint32_t lo = window != 0 && static_cast<uint32_t>(c.len) > window ? c.len - window : 0;
+        const uint64_t seed = fresh_seed();
+        CAPTURE(seed);
+        std::vector<HostBuffer> clean = make_host_args(*k, seed);
+        std::vector<HostBuffer> poisoned = clean;
+        // Huge finite values, infinities and NaNs in K and V outside the attended range.
+        const uint16_t poison[] = {0x7bff, 0xfbff, 0x7c00, 0xfc00, 0x7e00};
+        for (size_t buffer : {kK, kV}) {
+            uint16_t* e = poisoned[buffer].as<uint16_t>();
+            for (uint32_t kv = 0; kv < 2; ++kv) {
+                for (uint32_t p = 0; p < 96; ++p) {
+                    if (p >= lo && p < static_cast<uint32_t>(c.len)) continue;
+                    for (uint32_t i = 0; i < d; ++i) e[(size_t{kv} * 96 + p) * d + i] = poison[(p + i) % 5];
+                }
+            }
+        }
+        const std::vector<HostBuffer> want = run_once(*k, clean);
+        const std::vector<HostBuffer> got = run_once(*k, poisoned);
+        check_against_reference(*k, clean, want);
+        for (size_t i = 0; i < got[kOut].spec.count; ++i) CHECK(std::isfinite(floats(got[kOut])[i]));
+        CHECK(got[kOut].bytes == want[kOut].bytes);
+    }
+}
+
+TEST_CASE("decode_attention: shapes the kernel cannot take are refused with a clear message") {
+    CHECK_THROWS_WITH_AS(make({{"q-heads", "32"}, {"kv-heads", "3"}}), doctest::Contains("not a multiple of --kv-heads"),
+                         ptxsmith::Error);
+    CHECK_THROWS_WITH_AS(make({{"q-heads", "32"}, {"kv-heads", "2"}}), doctest::Contains("at most 8"), ptxsmith::Error);
+    CHECK_THROWS_WITH_AS(make({{"chunk", "48"}}), doctest::Contains("multiple of 32"), ptxsmith::Error);
+    CHECK_THROWS_WITH_AS(make({{"max-seq", "64"}, {"len", "65"}}), doctest::Contains("larger than --max-seq"),
+                         ptxsmith::Error);
+}
