@@ -142,3 +142,70 @@ TEST_CASE("Device::copy on the interpreter: ordered device-to-device bytes, chec
     CHECK_THROWS_WITH_AS(dev->copy(b.address(), a.address(), 10), doctest::Contains("during a graph capture"), ptxsmith::Error);
     dev->end_capture();
 }
+
+TEST_CASE("ptxgen bench counts what a family's bench_work() says a launch moves") {
+    // decode_attention reads K and V rows [0, len) only, not the max-seq rows of the cache.
+    const CommandOutput d = run(kCli + " bench decode_attention --head-dim 64 --q-heads 4 --kv-heads 2 --max-seq 256 --len 40 "
+                                       "--chunk 32 --device interp --iters 1 --repeats 1 --json");
+    INFO(d.text);
+    REQUIRE(d.status == 0);
+    CHECK(d.text.find("\"counted\": \"family\"") != std::string::npos);
+    CHECK(json_number(d.text, "counted_bytes") == 2 * 2 * 40 * 64 * 2 + 2 * 4 * 64 * 4 + 4);
+    CHECK(json_number(d.text, "flops") == 0);
+    CHECK(d.text.find("tflop_per_s") == std::string::npos);
+
+    // embed_rows reads `tokens` rows of the table: q8_0 rows of 64 values are 68 bytes.
+    const CommandOutput e = run(kCli + " bench embed_rows --type q8_0 --k 64 --vocab 1000 --tokens 3 --device interp --iters 1 "
+                                       "--repeats 1 --json");
+    INFO(e.text);
+    REQUIRE(e.status == 0);
+    CHECK(json_number(e.text, "counted_bytes") == 3 * (68 + 4 + 64 * 4));
+
+    // flash_attention also counts its causal flops, and the table gets a TFLOP/s column.
+    const std::string flash = " bench flash_attention --head-dim 64 --q-heads 2 --kv-heads 1 --len 16 --pos 4 --max-seq 32 "
+                              "--warps 1 --device interp --iters 1 --repeats 1";
+    const CommandOutput f = run(kCli + flash + " --json");
+    INFO(f.text);
+    REQUIRE(f.status == 0);
+    const double pairs = 16 * 4 + 16 * 17 / 2;
+    CHECK(json_number(f.text, "flops") == 4 * pairs * 64 * 2);
+    CHECK(json_number(f.text, "counted_bytes") == 16 * 2 * 64 * 2 + 2 * 1 * 20 * 64 * 2 + 16 * 2 * 64 * 4 + 4);
+    const size_t at = f.text.find("\"l2_resident\"");
+    REQUIRE(at != std::string::npos);
+    CHECK(json_number(f.text, "tflop_per_s", at) ==
+          doctest::Approx(4 * pairs * 64 * 2 / (json_number(f.text, "median_us", at) * 1e6)).epsilon(1e-9));
+    const CommandOutput table = run(kCli + flash);
+    INFO(table.text);
+    REQUIRE(table.status == 0);
+    CHECK(table.text.find("counted     ") != std::string::npos);
+    CHECK(table.text.find("the family's count: causal") != std::string::npos);
+    CHECK(table.text.find("TFLOP/s") != std::string::npos);
+}
+
+TEST_CASE("ptxgen bench times an empty kernel launched the same way for small kernels or --vs-empty") {
+    // 12 kB moved: under 1 MB, so the empty kernel is measured without asking.
+    const CommandOutput small = run(kCli + " bench vector_add --n 1000 --device interp --iters 2 --repeats 1");
+    INFO(small.text);
+    REQUIRE(small.status == 0);
+    CHECK(small.text.find("x empty") != std::string::npos);
+    CHECK(small.text.find("\nempty kernel, same launch ") != std::string::npos);
+    CHECK(small.text.find("\nempty       vector_add_n1000_b256_empty: ") != std::string::npos);
+
+    // 1.2 MB: not without --vs-empty.
+    const std::string big = " bench vector_add --n 100000 --device interp --iters 1 --repeats 1 --json";
+    const CommandOutput plain = run(kCli + big);
+    INFO(plain.text);
+    REQUIRE(plain.status == 0);
+    CHECK(plain.text.find("\"empty\": null") != std::string::npos);
+    CHECK(plain.text.find("x_empty") == std::string::npos);
+    const CommandOutput forced = run(kCli + big + " --vs-empty");
+    INFO(forced.text);
+    REQUIRE(forced.status == 0);
+    const size_t empty = forced.text.find("\"empty\": {\"kernel\": \"vector_add_n100000_b256_empty\"");
+    REQUIRE(empty != std::string::npos);
+    const double empty_us = json_number(forced.text, "median_us", empty);
+    CHECK(empty_us > 0);
+    const size_t resident = forced.text.find("\"l2_resident\"");
+    CHECK(json_number(forced.text, "x_empty", resident) ==
+          doctest::Approx(json_number(forced.text, "median_us", resident) / empty_us).epsilon(1e-9));
+}

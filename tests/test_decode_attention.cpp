@@ -1,19 +1,24 @@
 // decode_attention on the interpreter, beyond the registry-wide check: two launches in a row on one
-// device (the arrival counters reset themselves), len = 1, a window longer than the cache, and
-// positions outside the attended range that hold infinities and NaNs without touching the output.
+// device (the arrival counters reset themselves), len = 1, a window longer than the cache,
+// positions outside the attended range that hold infinities and NaNs without touching the output,
+// and every GQA ratio (groups above 8 take the staged variant).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <random>
+#include <string>
 
 #include "kernels/check.hpp"
 #include "kernels/decode_attention.hpp"
 #include "kernels/registry.hpp"
 #include "ptxgen/error.hpp"
 #include "ptxgen/half.hpp"
+#include "ptxgen/verifier.hpp"
 #include "ptxsmith/runtime/device.hpp"
 
 using namespace kernels;
@@ -190,8 +195,113 @@ TEST_CASE("decode_attention: positions outside [len - window, len) never reach t
 TEST_CASE("decode_attention: shapes the kernel cannot take are refused with a clear message") {
     CHECK_THROWS_WITH_AS(make({{"q-heads", "32"}, {"kv-heads", "3"}}), doctest::Contains("not a multiple of --kv-heads"),
                          ptxsmith::Error);
-    CHECK_THROWS_WITH_AS(make({{"q-heads", "32"}, {"kv-heads", "2"}}), doctest::Contains("at most 8"), ptxsmith::Error);
+    // Shared memory past the static limit: the register variant's scores and sums, the staged
+    // variant's K and V rows.
+    CHECK_THROWS_WITH_AS(make({{"head-dim", "256"}, {"q-heads", "8"}, {"kv-heads", "1"}, {"chunk", "1024"}}),
+                         doctest::Contains("shared memory"), ptxsmith::Error);
+    CHECK_THROWS_WITH_AS(make({{"head-dim", "256"}, {"q-heads", "16"}, {"kv-heads", "1"}, {"chunk", "128"}}),
+                         doctest::Contains("shared memory"), ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"chunk", "48"}}), doctest::Contains("multiple of 32"), ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"max-seq", "64"}, {"len", "65"}}), doctest::Contains("larger than --max-seq"),
                          ptxsmith::Error);
+}
+
+TEST_CASE("decode_attention: any GQA ratio, head_dim 64, 128 and 256, against the reference") {
+    const uint32_t groups[] = {1, 3, 7, 8, 9, 12, 16, 32, 64};
+    uint32_t i = 0;
+    for (uint32_t group : groups) {
+        for (uint32_t head_dim : {64u, 128u, 256u}) {
+            ++i;
+            // Two KV heads for the smaller groups; lengths, windows and chunks that vary with the case.
+            const uint32_t kv_heads = group <= 16 ? 2 : 1;
+            const uint32_t max_seq = 70 + 9 * (i % 4);
+            const uint32_t len = 1 + (37 * i) % max_seq;
+            const uint32_t window = i % 3 == 0 ? 1 + i % 29 : 0;
+            ParamValues p{{"head-dim", std::to_string(head_dim)}, {"q-heads", std::to_string(group * kv_heads)},
+                          {"kv-heads", std::to_string(kv_heads)}, {"max-seq", std::to_string(max_seq)},
+                          {"len", std::to_string(len)}, {"window", std::to_string(window)}};
+            if (i % 2 == 0) p.set("chunk", "32");
+            CAPTURE(group);
+            CAPTURE(head_dim);
+            CAPTURE(len);
+            CAPTURE(window);
+            auto k = make(p);
+            const auto& plan = dynamic_cast<const Instance<DecodeAttention>&>(*k).family().plan;
+            CHECK(plan.staged == (group > 8));
+            const uint64_t seed = fresh_seed();
+            CAPTURE(seed);
+            std::vector<HostBuffer> inputs = make_host_args(*k, seed);
+            std::vector<HostBuffer> poisoned = inputs;
+            std::fill(poisoned[kOut].bytes.begin(), poisoned[kOut].bytes.end(), uint8_t{0xff});
+            check_against_reference(*k, inputs, run_once(*k, poisoned));
+        }
+    }
+}
+
+TEST_CASE("decode_attention: large groups stage K and V once, within the static shared memory limit") {
+    for (uint32_t head_dim : {64u, 128u, 256u}) {
+        for (uint32_t group : {9u, 12u, 16u, 31u, 32u, 33u, 64u, 100u, 128u, 1024u}) {
+            CAPTURE(head_dim);
+            CAPTURE(group);
+            auto k = make({{"head-dim", std::to_string(head_dim)}, {"q-heads", std::to_string(group)}, {"kv-heads", "1"},
+                           {"max-seq", "16384"}});
+            const DecodeAttentionPlan& plan = dynamic_cast<const Instance<DecodeAttention>&>(*k).family().plan;
+            REQUIRE(plan.staged);
+            CHECK(plan.heads_per_pass <= 8);
+            CHECK(plan.heads_per_warp * plan.warps >= group);
+            CHECK(plan.passes * plan.heads_per_pass >= plan.heads_per_warp);
+            // One CTA per chunk and KV head for the whole group: no split of the group across CTAs.
+            CHECK(k->launch_config().grid[0] == plan.max_splits);
+            CHECK(k->launch_config().grid[1] == 1u);
+            const ptxgen::Kernel kernel = k->build(ptxgen::Target{});
+            CHECK(kernel.static_shared_bytes() <= ptxgen::kMaxStaticSharedBytes);
+            // The staged K and V rows of a chunk take most of it.
+            CHECK(kernel.static_shared_bytes() >= 4 * plan.chunk * head_dim);
+        }
+    }
+}
+
+TEST_CASE("decode_attention: a large group ignores poison outside the range and replays with the counters reset") {
+    for (const char* head_dim : {"64", "256"}) {
+        CAPTURE(head_dim);
+        const uint32_t d = static_cast<uint32_t>(std::stoi(head_dim));
+        auto k = make({{"head-dim", head_dim}, {"q-heads", "40"}, {"kv-heads", "2"}, {"max-seq", "96"}, {"len", "71"},
+                       {"window", "50"}, {"chunk", "32"}});
+        const uint64_t seed = fresh_seed();
+        CAPTURE(seed);
+        std::vector<HostBuffer> clean = make_host_args(*k, seed);
+        std::vector<HostBuffer> poisoned = clean;
+        const uint16_t poison[] = {0x7bff, 0xfbff, 0x7c00, 0xfc00, 0x7e00};
+        for (size_t buffer : {kK, kV}) {
+            uint16_t* e = poisoned[buffer].as<uint16_t>();
+            for (uint32_t kv = 0; kv < 2; ++kv) {
+                for (uint32_t p = 0; p < 96; ++p) {
+                    if (p >= 21 && p < 71) continue;
+                    for (uint32_t i = 0; i < d; ++i) e[(size_t{kv} * 96 + p) * d + i] = poison[(p + i) % 5];
+                }
+            }
+        }
+        std::vector<HostBuffer> got = poisoned;
+        Session s(*k, got);
+        s.launch(got);
+        check_against_reference(*k, clean, got);
+        const std::vector<uint8_t> first = got[kOut].bytes;
+        for (uint32_t i = 0; i < 2; ++i) CHECK(got[kCounters].as<uint32_t>()[i] == 0u);
+        std::fill(got[kOut].bytes.begin(), got[kOut].bytes.end(), uint8_t{0xff});
+        s.upload(got[kOut], kOut);
+        s.launch(got);
+        CHECK(got[kOut].bytes == first);
+    }
+}
+
+TEST_CASE("decode_attention: bench_work counts the attended K and V rows, not the cache") {
+    auto k = make({{"head-dim", "128"}, {"q-heads", "32"}, {"kv-heads", "8"}, {"max-seq", "16384"}, {"len", "4096"}});
+    std::optional<BenchWork> w = k->bench_work();
+    REQUIRE(w);
+    CHECK(w->bytes == 2ull * 8 * 4096 * 128 * 2 + 2ull * 32 * 128 * 4 + 4);
+    CHECK(w->flops == 0u);
+    auto windowed = make({{"head-dim", "64"}, {"q-heads", "4"}, {"kv-heads", "2"}, {"max-seq", "1000"}, {"len", "900"},
+                          {"window", "100"}});
+    REQUIRE(windowed->bench_work());
+    CHECK(windowed->bench_work()->bytes == 2ull * 2 * 100 * 64 * 2 + 2ull * 4 * 64 * 4 + 4);
 }

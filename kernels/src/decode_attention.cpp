@@ -22,7 +22,53 @@ namespace {
 
 constexpr double kLog2e = 1.4426950408889634;
 constexpr uint32_t kDefaultChunk = 256;
-constexpr uint32_t kMaxGroup = 8;
+// Up to this many query heads per KV head, each lane keeps every head's q slice and sums in
+// registers and K and V stream from global memory; above it the staged variant takes over.
+constexpr uint32_t kMaxRegisterGroup = 8;
+// Staged variant: K plus V of a chunk take at most this much shared memory (chunk 64 at
+// head_dim 64 and 128, 32 at 256), leaving room for the per-warp scores.
+constexpr uint32_t kStagedKvBytes = 32 * 1024;
+constexpr uint32_t kStagedMaxChunk = 64;
+
+uint32_t ceil_div(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+
+// Groups above kMaxRegisterGroup: the chunk's K and V rows go to shared memory once, then each
+// warp runs the scores, softmax and V product for its own query heads over the whole chunk.
+DecodeAttentionPlan plan_staged(uint32_t head_dim, uint32_t group, uint32_t max_seq, uint32_t chunk) {
+    DecodeAttentionPlan p;
+    p.staged = true;
+    p.warps = 4;
+    p.lanes_per_row = head_dim / 8;
+    p.rows_per_step = 32 / p.lanes_per_row;
+    p.chunk = chunk != 0 ? chunk : std::min(kStagedMaxChunk, kStagedKvBytes / (4 * head_dim));
+    p.max_splits = ceil_div(max_seq, p.chunk);
+    p.heads_per_warp = ceil_div(group, p.warps);
+    p.heads_per_pass = std::min(kMaxRegisterGroup, p.heads_per_warp);
+    p.passes = ceil_div(p.heads_per_warp, p.heads_per_pass);
+    p.unroll = 0;
+    // Static shared memory: K and V [chunk][head_dim] f16, scores [warps][heads_per_pass][chunk], a flag.
+    const uint32_t shared = 4 * p.chunk * head_dim + p.warps * p.heads_per_pass * p.chunk * 4 + 16;
+    if (shared > ptxgen::kMaxStaticSharedBytes) {
+        throw ptxsmith::Error(fmt::format("decode_attention: chunk {} with head_dim {} stages {} bytes of K and V and "
+                                          "scores in shared memory (at most {}); use a smaller --chunk",
+                                          p.chunk, head_dim, shared, ptxgen::kMaxStaticSharedBytes));
+    }
+    const uint64_t partial_bytes = uint64_t{group} * (head_dim + 2) * 4;
+    const uint64_t kv_bytes = uint64_t{p.chunk} * head_dim * 4;
+    p.why = fmt::format(
+        "{} query heads per KV head (more than {}): staged. Chunk {} positions per CTA ({}), so max_splits = "
+        "ceil({} / {}) = {} CTAs per KV head; the CTA copies the chunk's K and V rows into shared memory once "
+        "({} bytes: every byte read from global memory once for all {} query heads), then warp w takes query heads "
+        "[{} w, {} w + {}), {} at a time ({} pass{}, a device loop when more than one): scores, softmax and the V "
+        "product for those heads over the whole chunk, {} lanes per position. Cost: each chunk writes partials of "
+        "{} bytes, {:.0f}% of the K and V bytes it reads, which the combine reads back. Only positions "
+        "[max(0, len - window), len) are read",
+        group, kMaxRegisterGroup, p.chunk, chunk != 0 ? "--chunk" : "the most whose K and V fit in 32 KB, at most 64",
+        max_seq, p.chunk, p.max_splits, 4 * p.chunk * head_dim, group, p.heads_per_warp, p.heads_per_warp,
+        p.heads_per_warp, p.heads_per_pass, p.passes, p.passes == 1 ? "" : "es", p.lanes_per_row, partial_bytes,
+        100.0 * static_cast<double>(partial_bytes) / static_cast<double>(kv_bytes));
+    return p;
+}
 
 }  // namespace
 
@@ -30,19 +76,15 @@ DecodeAttentionPlan plan_decode_attention(uint32_t head_dim, uint32_t group, uin
     if (head_dim != 64 && head_dim != 128 && head_dim != 256) {
         throw ptxsmith::Error(fmt::format("decode_attention: --head-dim {} is not 64, 128 or 256", head_dim));
     }
-    if (group > kMaxGroup) {
-        throw ptxsmith::Error(fmt::format("decode_attention: {} query heads per KV head; at most {} are supported "
-                                          "(each lane keeps {} f32 accumulators per query head)",
-                                          group, kMaxGroup, 8));
+    if (chunk != 0 && chunk % 32 != 0) {
+        throw ptxsmith::Error(fmt::format("decode_attention: --chunk {} is not a multiple of 32", chunk));
     }
+    if (group > kMaxRegisterGroup) return plan_staged(head_dim, group, max_seq, chunk);
     DecodeAttentionPlan p;
     p.warps = 4;
     p.lanes_per_row = head_dim / 8;
     p.rows_per_step = 32 / p.lanes_per_row;
     const uint32_t positions_per_step = p.warps * p.rows_per_step;
-    if (chunk != 0 && chunk % 32 != 0) {
-        throw ptxsmith::Error(fmt::format("decode_attention: --chunk {} is not a multiple of 32", chunk));
-    }
     p.chunk = chunk != 0 ? chunk : kDefaultChunk;
     p.max_splits = (max_seq + p.chunk - 1) / p.chunk;
     // Static shared memory: scores [group][chunk], the cross-warp sum [warps][group][head_dim], a flag.
@@ -58,7 +100,7 @@ DecodeAttentionPlan plan_decode_attention(uint32_t head_dim, uint32_t group, uin
         "chunk {} positions per CTA ({}), so max_splits = ceil({} / {}) = {} CTAs per KV head; "
         "{} warps, {} lanes per position (16-byte f16 loads), {} positions per warp and load, "
         "{} loads per lane in each of two groups in flight. Only positions [max(0, len - window), len) "
-        "are read; a benchmark counts the whole k_cache and v_cache, so bench with --len = --max-seq",
+        "are read",
         p.chunk, chunk != 0 ? "--chunk" : "fixed: enough CTAs to fill the GPU from len ~4096, few partials to combine",
         max_seq, p.chunk, p.max_splits, p.warps, p.lanes_per_row, p.rows_per_step, p.unroll);
     return p;
@@ -71,8 +113,7 @@ FamilyInfo DecodeAttention::info() {
             "GQA, sliding window, split across CTAs and combined by the last CTA to finish",
             {ParamSpec{"head-dim", ParamKind::choice, "elements per head", "128", 0, 0, {"64", "128", "256"}},
              ParamSpec{"q-heads", ParamKind::integer, "query heads", "32", 1, 1024, {}},
-             ParamSpec{"kv-heads", ParamKind::integer, "KV heads (divides --q-heads, at most 8 query heads each)", "8", 1,
-                       1024, {}},
+             ParamSpec{"kv-heads", ParamKind::integer, "KV heads (divides --q-heads)", "8", 1, 1024, {}},
              ParamSpec{"max-seq", ParamKind::integer, "positions in the cache (baked in)", "4096", 1, 1 << 20, {}},
              ParamSpec{"len", ParamKind::integer,
                        "cache length written into the len buffer by tests and benchmarks (0: --max-seq); "
@@ -97,14 +138,26 @@ FamilyInfo DecodeAttention::info() {
              shape({{"head-dim", "64"}, {"q-heads", "6"}, {"kv-heads", "2"}, {"max-seq", "64"}, {"len", "63"},
                     {"window", "100"}, {"chunk", "64"}}),
              shape({{"head-dim", "256"}, {"q-heads", "2"}, {"kv-heads", "1"}, {"max-seq", "48"}, {"len", "48"},
-                    {"chunk", "32"}})},
+                    {"chunk", "32"}}),
+             // Groups above 8 (the staged variant): one pass per warp, several passes, idle warps.
+             shape({{"head-dim", "64"}, {"q-heads", "24"}, {"kv-heads", "2"}, {"max-seq", "100"}, {"len", "77"},
+                    {"chunk", "32"}}),
+             shape({{"head-dim", "128"}, {"q-heads", "16"}, {"kv-heads", "1"}, {"max-seq", "64"}, {"len", "50"}}),
+             shape({{"head-dim", "128"}, {"q-heads", "9"}, {"kv-heads", "1"}, {"max-seq", "40"}, {"len", "40"},
+                    {"window", "25"}, {"chunk", "32"}}),
+             shape({{"head-dim", "256"}, {"q-heads", "32"}, {"kv-heads", "2"}, {"max-seq", "70"}, {"len", "61"}}),
+             shape({{"head-dim", "64"}, {"q-heads", "64"}, {"kv-heads", "1"}, {"max-seq", "64"}, {"len", "45"},
+                    {"chunk", "32"}, {"scale", "0.2"}})},
             {shape({{"max-seq", "16384"}}),
              shape({{"max-seq", "4096"}}),
              shape({{"max-seq", "16384"}, {"len", "9000"}}),
              shape({{"max-seq", "8192"}, {"window", "4096"}}),
              shape({{"head-dim", "64"}, {"q-heads", "32"}, {"kv-heads", "4"}, {"max-seq", "8192"}, {"len", "5000"}}),
              shape({{"head-dim", "256"}, {"q-heads", "16"}, {"kv-heads", "16"}, {"max-seq", "4096"}, {"len", "3000"}}),
-             shape({{"q-heads", "28"}, {"kv-heads", "4"}, {"max-seq", "32768"}, {"len", "20000"}})}};
+             shape({{"q-heads", "28"}, {"kv-heads", "4"}, {"max-seq", "32768"}, {"len", "20000"}}),
+             shape({{"q-heads", "64"}, {"kv-heads", "4"}, {"max-seq", "8192"}, {"len", "5000"}}),
+             shape({{"head-dim", "256"}, {"q-heads", "64"}, {"kv-heads", "1"}, {"max-seq", "4096"}, {"len", "4000"},
+                    {"window", "1000"}})}};
 }
 
 DecodeAttention DecodeAttention::from(const ParamValues& v) {
@@ -232,5 +285,17 @@ void DecodeAttention::reference(std::vector<HostBuffer>& args) const {
 }
 
 std::string DecodeAttention::notes() const { return plan.why; }
+
+BenchWork DecodeAttention::bench_work() const {
+    const uint64_t lo = window != 0 && len > window ? len - window : 0;
+    const uint64_t rows = len - lo;
+    const uint64_t qo = uint64_t{q_heads} * head_dim * 4;
+    BenchWork w;
+    w.bytes = 2 * uint64_t{kv_heads} * rows * head_dim * 2 + 2 * qo + 4;
+    w.what = fmt::format("K and V rows [{}, {}) of {} KV heads once, q read and out written (f32); "
+                         "not the partials scratch",
+                         lo, len, kv_heads);
+    return w;
+}
 
 }  // namespace kernels

@@ -30,6 +30,7 @@
 #include <cmath>
 #include <limits>
 
+#include "decode_attention_internal.hpp"
 #include "kernels/decode_attention.hpp"
 #include "ptxgen/builder.hpp"
 #include "ptxgen/error.hpp"
@@ -38,14 +39,8 @@ namespace kernels {
 
 using namespace ptxgen;
 
-namespace {
+namespace decode_detail {
 
-constexpr float kLog2e = 1.4426950408889634f;
-constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
-
-uint32_t log2_exact(uint32_t v) { return static_cast<uint32_t>(std::countr_zero(v)); }
-
-// The 8 f16 values of a 16-byte load, as f32.
 std::vector<Reg<f32>> widen(KernelBuilder& b, const Regs<u32, 4>& packed) {
     std::vector<Reg<f32>> out;
     for (Reg<u32> word : packed) {
@@ -54,9 +49,69 @@ std::vector<Reg<f32>> widen(KernelBuilder& b, const Regs<u32, 4>& packed) {
     return out;
 }
 
-}  // namespace
+// Arrive. The barrier orders every thread's partial stores before thread 0's release fence
+// (fences are cumulative), which orders them before the count; the acquire fence after the
+// count orders the other CTAs' partials before the combine, and the second barrier hands that
+// on to the CTA's other threads.
+void emit_arrive_and_combine(KernelBuilder& b, const CombineInputs& in) {
+    const Reg<u32> tid = in.tid, kv = in.kv, first_split = in.first_split, last_split = in.last_split;
+    const GlobalPtr out = in.out, partials = in.partials, partials_ml = in.partials_ml, counters = in.counters;
+    const uint32_t D = in.head_dim, G = in.group, S = in.max_splits, T = in.threads;
+    const uint32_t quads = G * D / 4;
+    b.bar_sync();
+    SharedPtr flag = b.addr_of(in.last_flag);
+    Address<Space::global> counter = b.index(counters, kv, 4)[0];
+    b.if_(b.setp(Cmp::eq, tid, 0u), [&] {
+        b.fence(FenceSem::acq_rel, Scope::gpu);
+        Reg<u32> before = b.atom<u32>(AtomOp::add, counter, 1u);
+        b.fence(FenceSem::acq_rel, Scope::gpu);
+        b.st(flag[0], b.selp<u32>(1u, 0u, b.setp(Cmp::eq, before, S - 1)));
+    });
+    b.bar_sync();
+    Reg<u32> is_last = b.ld<u32>(flag[0]);
+
+    // Combine (last CTA of this KV head only): the partials are read at L2 (.cg), never from L1.
+    b.if_(b.setp(Cmp::ne, is_last, 0u), [&] {
+        for (uint32_t k = 0; k * T < quads; ++k) {
+            Reg<u32> qi = b.add(tid, k * T);
+            auto body = [&] {
+                Reg<u32> head = b.shr(qi, log2_exact(D / 4));
+                Reg<f32> run_max = b.mov<f32>(kMinusInf);
+                Reg<f32> run_sum = b.mov<f32>(0.0f);
+                Regs<f32, 4> acc;
+                for (auto& a : acc) a = b.mov<f32>(0.0f);
+                b.for_range(first_split, b.add(last_split, 1u), 1, [&](Reg<u32> s) {
+                    Reg<u32> chunk_record = b.mad_lo(kv, S, s);  // kv * S + s
+                    Regs<f32, 2> ml =
+                        b.ld_v<f32, 2>(b.index(partials_ml, b.mad_lo(chunk_record, G, head), 8)[0], {.cache = CacheOp::cg});
+                    Regs<f32, 4> part =
+                        b.ld_v<f32, 4>(b.index(partials, b.mad_lo(chunk_record, quads, qi), 16)[0], {.cache = CacheOp::cg});
+                    Reg<f32> new_max = b.max(run_max, ml[0]);
+                    Reg<f32> old_weight = b.ex2(b.sub(run_max, new_max));
+                    Reg<f32> weight = b.ex2(b.sub(ml[0], new_max));
+                    b.mov(run_sum, b.fma(run_sum, old_weight, b.mul(ml[1], weight)));
+                    for (int i = 0; i < 4; ++i) b.mov(acc[i], b.fma(acc[i], old_weight, b.mul(part[i], weight)));
+                    b.mov(run_max, new_max);
+                }, Unroll{2});
+                Reg<f32> inv = b.rcp(run_sum, {.round = Round::rn});
+                Regs<f32, 4> result;
+                for (int i = 0; i < 4; ++i) result[i] = b.mul(acc[i], inv);
+                b.st_v<f32, 4>(b.index(out, b.mad_lo(kv, quads, qi), 16)[0], result);
+            };
+            if ((k + 1) * T <= quads) body();
+            else b.if_(b.setp(Cmp::lt, qi, quads), body);
+        }
+        // Ready for the next launch (a graph replay): every CTA of this launch has arrived.
+        b.if_(b.setp(Cmp::eq, tid, 0u), [&] { b.st(counter, b.mov<u32>(0u)); });
+    });
+}
+
+}  // namespace decode_detail
+
+using namespace decode_detail;
 
 Kernel DecodeAttention::build(const Target& target) const {
+    if (plan.staged) return build_staged(target);
     const uint32_t D = head_dim, G = group(), C = plan.chunk, S = plan.max_splits, W = plan.warps;
     const uint32_t L = plan.lanes_per_row, R = plan.rows_per_step, T = 32 * W;
     const uint32_t per_warp = C / W;      // positions per warp
@@ -234,56 +289,8 @@ Kernel DecodeAttention::build(const Target& target) const {
         }
     });
 
-    // Arrive. The barrier orders every thread's partial stores before thread 0's release fence
-    // (fences are cumulative), which orders them before the count; the acquire fence after the
-    // count orders the other CTAs' partials before the combine, and the second barrier hands that
-    // on to the CTA's other threads.
-    b.bar_sync();
-    SharedPtr flag = b.addr_of(last_flag);
-    Address<Space::global> counter = b.index(counters, kv, 4)[0];
-    b.if_(b.setp(Cmp::eq, tid, 0u), [&] {
-        b.fence(FenceSem::acq_rel, Scope::gpu);
-        Reg<u32> before = b.atom<u32>(AtomOp::add, counter, 1u);
-        b.fence(FenceSem::acq_rel, Scope::gpu);
-        b.st(flag[0], b.selp<u32>(1u, 0u, b.setp(Cmp::eq, before, S - 1)));
-    });
-    b.bar_sync();
-    Reg<u32> is_last = b.ld<u32>(flag[0]);
-
-    // Combine (last CTA of this KV head only): the partials are read at L2 (.cg), never from L1.
-    b.if_(b.setp(Cmp::ne, is_last, 0u), [&] {
-        for (uint32_t k = 0; k * T < quads; ++k) {
-            Reg<u32> qi = b.add(tid, k * T);
-            auto body = [&] {
-                Reg<u32> head = b.shr(qi, log2_exact(D / 4));
-                Reg<f32> run_max = b.mov<f32>(kMinusInf);
-                Reg<f32> run_sum = b.mov<f32>(0.0f);
-                Regs<f32, 4> acc;
-                for (auto& a : acc) a = b.mov<f32>(0.0f);
-                b.for_range(first_split, b.add(last_split, 1u), 1, [&](Reg<u32> s) {
-                    Reg<u32> chunk_record = b.mad_lo(kv, S, s);  // kv * S + s
-                    Regs<f32, 2> ml =
-                        b.ld_v<f32, 2>(b.index(partials_ml, b.mad_lo(chunk_record, G, head), 8)[0], {.cache = CacheOp::cg});
-                    Regs<f32, 4> part =
-                        b.ld_v<f32, 4>(b.index(partials, b.mad_lo(chunk_record, quads, qi), 16)[0], {.cache = CacheOp::cg});
-                    Reg<f32> new_max = b.max(run_max, ml[0]);
-                    Reg<f32> old_weight = b.ex2(b.sub(run_max, new_max));
-                    Reg<f32> weight = b.ex2(b.sub(ml[0], new_max));
-                    b.mov(run_sum, b.fma(run_sum, old_weight, b.mul(ml[1], weight)));
-                    for (int i = 0; i < 4; ++i) b.mov(acc[i], b.fma(acc[i], old_weight, b.mul(part[i], weight)));
-                    b.mov(run_max, new_max);
-                }, Unroll{2});
-                Reg<f32> inv = b.rcp(run_sum, {.round = Round::rn});
-                Regs<f32, 4> result;
-                for (int i = 0; i < 4; ++i) result[i] = b.mul(acc[i], inv);
-                b.st_v<f32, 4>(b.index(out, b.mad_lo(kv, quads, qi), 16)[0], result);
-            };
-            if ((k + 1) * T <= quads) body();
-            else b.if_(b.setp(Cmp::lt, qi, quads), body);
-        }
-        // Ready for the next launch (a graph replay): every CTA of this launch has arrived.
-        b.if_(b.setp(Cmp::eq, tid, 0u), [&] { b.st(counter, b.mov<u32>(0u)); });
-    });
+    emit_arrive_and_combine(b, {tid, kv, first_split, last_split, out, partials, partials_ml, counters, last_flag, D, G,
+                                S, T});
     return b.finish();
 }
 

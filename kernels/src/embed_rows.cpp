@@ -194,6 +194,15 @@ std::string EmbedRows::name() const {
     return fmt::format("embed_rows_{}_k{}_v{}_t{}", type_word(type), k, vocab, tokens);
 }
 
+BenchWork EmbedRows::bench_work() const {
+    const uint64_t row = quant::row_bytes(type, k);
+    BenchWork w;
+    w.bytes = uint64_t{tokens} * (row + 4 + uint64_t{k} * 4);
+    w.what = fmt::format("{} table rows of {} bytes read, {} ids, {} x {} f32 written; not the whole table", tokens, row,
+                         tokens, tokens, k);
+    return w;
+}
+
 std::string EmbedRows::notes() const {
     return fmt::format("{} values per thread, {} threads per row in CTAs of {}", values_per_thread(), threads_per_row(),
                        block());

@@ -148,6 +148,21 @@ void FlashAttention::reference(std::vector<HostBuffer>& args) const {
     }
 }
 
+BenchWork FlashAttention::bench_work() const {
+    // Query i (at position pos + i) attends to pos + i + 1 keys: QK^T and PV take 2 * head_dim
+    // flops each per query-key pair and query head.
+    const uint64_t pairs = uint64_t{len} * pos + uint64_t{len} * (len + 1) / 2;
+    const uint64_t keys = uint64_t{pos} + len;
+    const uint64_t rows = uint64_t{len} * q_heads * head_dim;
+    BenchWork w;
+    w.flops = 4 * pairs * head_dim * q_heads;
+    w.bytes = rows * 2 + 2 * uint64_t{kv_heads} * keys * head_dim * 2 + rows * 4 + 4;
+    w.what = fmt::format("causal: 4 x head_dim flops per attended query-key pair and query head ({} pairs per head); "
+                         "bytes: q, K and V rows [0, {}) once, out",
+                         pairs, keys);
+    return w;
+}
+
 std::string FlashAttention::notes() const {
     return fmt::format("Br {} query rows ({} warps) x Bc {} keys per tile, Q fragments {}, cp.async double buffer; "
                        "sm_75 emulates mma.sync with shuffles",

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "kernels/argmax.hpp"
 #include "kernels/block_sum.hpp"
 #include "kernels/decode_attention.hpp"
 #include "kernels/embed_rows.hpp"
@@ -37,6 +38,7 @@ const std::vector<Family>& registry() {
         make_family<DecodeAttention>(),
         make_family<FlashAttention>(),
         make_family<RopeKvScatter>(),
+        make_family<Argmax>(),
     };
     return families;
 }

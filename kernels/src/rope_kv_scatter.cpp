@@ -2,9 +2,12 @@
 // slots 0 .. q_heads-1 are query heads, the rest KV heads (each doing K and V). Thread (j, y) is
 // rotation pair j of slot x*H + y: threads along x cover the head_dim/2 pairs, padded to whole
 // warps, so no warp spans two slots and the Q/KV branch is uniform per warp.
+// With bias, each pair's bias elements are loaded with the same access as its inputs (from the
+// head's row of bq, bk or bv) and added (add.rn, never fused) before the rotation.
 // Pair j < n_rot/2 rotates elements (2j, 2j+1) ("normal": one 8-byte load, one f32x2 or f16x2
-// store per row) or (j, j + n_rot/2) ("neox": scalar accesses, consecutive across lanes); a pair
-// j >= n_rot/2 is elements (2j, 2j+1) in both styles, copied with cos 1 and sin 0.
+// store per row, f16x2 for the caches and an f16 q_out) or (j, j + n_rot/2) ("neox": scalar
+// accesses, consecutive across lanes); a pair j >= n_rot/2 is elements (2j, 2j+1) in both styles,
+// copied with cos 1 and sin 0.
 // Angles (no device ex2/lg2): thread (0, 0) stores each pair's turns per position, the 0.64
 // fixed-point round(2^64 inv_freq_i / 2pi) computed on the host in double, into shared memory. After
 // a barrier each thread multiplies its position by its pair's fraction modulo 2^64 (mul.lo.u64:
@@ -56,8 +59,8 @@ struct Pair {
 
 FamilyInfo RopeKvScatter::info() {
     return {"rope_kv_scatter",
-            "RoPE on Q and K of new tokens; K and V to the f16 cache [kv_heads][max_seq][head_dim] at positions "
-            "from device memory; rotated Q out (f32)",
+            "RoPE on Q and K of new tokens (optionally biased first); K and V to the f16 cache "
+            "[kv_heads][max_seq][head_dim] at positions from device memory; rotated Q out (f32 or f16)",
             {ParamSpec{"head-dim", ParamKind::integer, "elements per head (even)", "128", 2, kMaxHeadDim, {}},
              ParamSpec{"q-heads", ParamKind::integer, "query heads (a multiple of --kv-heads)", "32", 1, 1024, {}},
              ParamSpec{"kv-heads", ParamKind::integer, "KV heads", "8", 1, 1024, {}},
@@ -66,7 +69,11 @@ FamilyInfo RopeKvScatter::info() {
              ParamSpec{"rope", ParamKind::choice, "pairs (x[2i], x[2i+1]) or (x[i], x[i + rot/2])", "normal", 0, 0,
                        {"normal", "neox"}},
              ParamSpec{"rot-dim", ParamKind::integer, "rotary dimensions (even; 0 = head-dim)", "0", 0, kMaxHeadDim, {}},
-             ParamSpec{"base", ParamKind::real, "frequency base", "500000", 1, 1e12, {}}},
+             ParamSpec{"base", ParamKind::real, "frequency base", "500000", 1, 1e12, {}},
+             ParamSpec{"q-out", ParamKind::choice, "type of the rotated Q output (f16: round to nearest)", "f32", 0, 0,
+                       {"f32", "f16"}},
+             ParamSpec{"bias", ParamKind::integer, "1: add the f32 biases bq, bk, bv (arguments after v) first", "0", 0, 1,
+                       {}}},
             {ParamValues{{"head-dim", "64"}, {"q-heads", "4"}, {"kv-heads", "1"}, {"tokens", "3"},
                          {"max-seq", "8192"}, {"rope", "normal"}},
              ParamValues{{"head-dim", "32"}, {"q-heads", "8"}, {"kv-heads", "1"}, {"tokens", "1"},
@@ -76,10 +83,23 @@ FamilyInfo RopeKvScatter::info() {
              ParamValues{{"head-dim", "128"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"tokens", "2"},
                          {"max-seq", "4096"}, {"rope", "neox"}, {"base", "1000000"}},
              ParamValues{{"head-dim", "6"}, {"q-heads", "2"}, {"kv-heads", "2"}, {"tokens", "4"},
-                         {"max-seq", "4"}, {"rope", "neox"}, {"rot-dim", "4"}, {"base", "100"}}},
+                         {"max-seq", "4"}, {"rope", "neox"}, {"rot-dim", "4"}, {"base", "100"}},
+             ParamValues{{"head-dim", "64"}, {"q-heads", "4"}, {"kv-heads", "2"}, {"tokens", "3"},
+                         {"max-seq", "16"}, {"rope", "normal"}, {"q-out", "f16"}},
+             ParamValues{{"head-dim", "32"}, {"q-heads", "4"}, {"kv-heads", "1"}, {"tokens", "2"},
+                         {"max-seq", "8"}, {"rope", "neox"}, {"rot-dim", "16"}, {"base", "10000"}, {"bias", "1"}},
+             ParamValues{{"head-dim", "20"}, {"q-heads", "4"}, {"kv-heads", "2"}, {"tokens", "3"},
+                         {"max-seq", "9"}, {"rope", "normal"}, {"rot-dim", "12"}, {"base", "10000"}, {"bias", "1"},
+                         {"q-out", "f16"}},
+             ParamValues{{"head-dim", "64"}, {"q-heads", "14"}, {"kv-heads", "2"}, {"tokens", "2"},
+                         {"max-seq", "32"}, {"rope", "neox"}, {"base", "1000000"}, {"bias", "1"}, {"q-out", "f16"}},
+             ParamValues{{"head-dim", "6"}, {"q-heads", "2"}, {"kv-heads", "1"}, {"tokens", "2"},
+                         {"max-seq", "4"}, {"rope", "normal"}, {"rot-dim", "2"}, {"base", "100"}, {"bias", "1"}}},
             {ParamValues{{"tokens", "512"}, {"max-seq", "8192"}},
              ParamValues{{"tokens", "1"}, {"max-seq", "8192"}},
-             ParamValues{{"tokens", "512"}, {"max-seq", "8192"}, {"rope", "neox"}, {"base", "1000000"}}}};
+             ParamValues{{"tokens", "512"}, {"max-seq", "8192"}, {"rope", "neox"}, {"base", "1000000"}},
+             ParamValues{{"q-heads", "28"}, {"kv-heads", "4"}, {"tokens", "512"}, {"max-seq", "8192"}, {"rope", "neox"},
+                         {"base", "1000000"}, {"bias", "1"}, {"q-out", "f16"}}}};
 }
 
 RopeKvScatter RopeKvScatter::from(const ParamValues& v) {
@@ -92,6 +112,8 @@ RopeKvScatter RopeKvScatter::from(const ParamValues& v) {
     f.style = v.text("rope") == "neox" ? RopeStyle::neox : RopeStyle::normal;
     f.rot_dim = static_cast<uint32_t>(v.integer("rot-dim"));
     f.base = v.real("base");
+    f.q_out_f16 = v.text("q-out") == "f16";
+    f.bias = v.integer("bias") != 0;
     if (f.head_dim % 2 != 0) throw ptxsmith::Error(fmt::format("rope_kv_scatter: --head-dim {} is not even", f.head_dim));
     if (f.rot_dim % 2 != 0 || f.rot_dim > f.head_dim) {
         throw ptxsmith::Error(fmt::format("rope_kv_scatter: --rot-dim {} must be even and at most --head-dim {}",
@@ -108,9 +130,11 @@ RopeKvScatter RopeKvScatter::from(const ParamValues& v) {
     return f;
 }
 
+// The defaults (f32 q_out, no bias) add nothing, so names from before those parameters still hold.
 std::string RopeKvScatter::name() const {
-    return fmt::format("rope_kv_scatter_{}_d{}_r{}_q{}_kv{}_t{}_s{}_b{}", style_word(style), head_dim, n_rot(), q_heads,
-                       kv_heads, tokens, max_seq, name_real(base));
+    return fmt::format("rope_kv_scatter_{}_d{}_r{}_q{}_kv{}_t{}_s{}_b{}{}{}", style_word(style), head_dim, n_rot(),
+                       q_heads, kv_heads, tokens, max_seq, name_real(base), q_out_f16 ? "_qf16" : "",
+                       bias ? "_bias" : "");
 }
 
 uint32_t RopeKvScatter::heads_per_cta() const {
@@ -122,12 +146,22 @@ uint64_t RopeKvScatter::turns_fixed(uint32_t pair) const {
     return static_cast<uint64_t>(std::nearbyint(std::ldexp(inv_freq / (2 * std::numbers::pi), 64)));
 }
 
+BenchWork RopeKvScatter::bench_work() const {
+    const uint64_t q = uint64_t{q_heads} * head_dim, kv = uint64_t{kv_heads} * head_dim;
+    BenchWork w;
+    w.bytes = uint64_t{tokens} * (q * (4 + (q_out_f16 ? 2 : 4)) + kv * (4 + 4) + kv * (2 + 2) + 4) + (bias ? (q + 2 * kv) * 4 : 0);
+    w.what = fmt::format("{} tokens: q in and out, k and v in (f32), their f16 cache rows, the positions{}; not the whole caches",
+                         tokens, bias ? ", the biases once" : "");
+    return w;
+}
+
 std::string RopeKvScatter::notes() const {
     const LaunchConfig c = launch_config();
     return fmt::format("CTA {}x{} threads ({} head slots), grid {}x{}; {} accesses; angle from a 64-bit fixed-point "
-                       "turn table in shared memory",
+                       "turn table in shared memory; {}q_out {}",
                        c.block[0], c.block[1], heads_per_cta(), c.grid[0], c.grid[1],
-                       style == RopeStyle::normal ? "paired (8-byte f32, 4-byte f16)" : "scalar");
+                       style == RopeStyle::normal ? "paired (8-byte f32, 4-byte f16)" : "scalar",
+                       bias ? "Q/K/V biases added first; " : "", q_out_f16 ? "f16" : "f32");
 }
 
 Kernel RopeKvScatter::build(const Target& target) const {
@@ -135,10 +169,16 @@ Kernel RopeKvScatter::build(const Target& target) const {
     GlobalPtr q = b.param_ptr("q", Type::f32);
     GlobalPtr k = b.param_ptr("k", Type::f32);
     GlobalPtr v = b.param_ptr("v", Type::f32);
+    std::optional<GlobalPtr> bq, bk, bv;
+    if (bias) {
+        bq = b.param_ptr("bq", Type::f32);
+        bk = b.param_ptr("bk", Type::f32);
+        bv = b.param_ptr("bv", Type::f32);
+    }
     GlobalPtr positions = b.param_ptr("pos", Type::s32);
     GlobalPtr k_cache = b.param_ptr("k_cache", Type::f16);
     GlobalPtr v_cache = b.param_ptr("v_cache", Type::f16);
-    GlobalPtr q_out = b.param_ptr("q_out", Type::f32);
+    GlobalPtr q_out = b.param_ptr("q_out", q_out_f16 ? Type::f16 : Type::f32);
     const uint32_t lanes = lanes_per_head(), slots_per_cta = heads_per_cta();
     const uint32_t pairs = head_dim / 2, half = n_rot() / 2, slots = q_heads + kv_heads;
     const bool normal = style == RopeStyle::normal;
@@ -196,6 +236,13 @@ Kernel RopeKvScatter::build(const Target& target) const {
             }
             return Pair{b.ld<f32>(b.index(row, ia, 4)[0], {.nc = true}), b.ld<f32>(b.index(row, ib, 4)[0], {.nc = true})};
         };
+        // The input pair of `row`, plus the same pair of row `head` of the bias buffer when there is one.
+        auto load_biased = [&](GlobalPtr row, const std::optional<GlobalPtr>& bias_base, Reg<u32> head) {
+            Pair x = load(row);
+            if (!bias_base) return x;
+            Pair by = load(b.index(*bias_base, head, head_dim * 4));
+            return Pair{b.add(x.x0, by.x0, kRn), b.add(x.x1, by.x1, kRn)};
+        };
         auto rotate = [&](Pair x) {
             return Pair{b.fma(x.x0, cosine, b.neg(b.mul(x.x1, sine, kRn))), b.fma(x.x0, sine, b.mul(x.x1, cosine, kRn))};
         };
@@ -221,13 +268,15 @@ Kernel RopeKvScatter::build(const Target& target) const {
             b.setp(Cmp::lt, slot, q_heads),
             [&] {
                 Reg<u32> row = b.mad_lo(token, q_heads, slot);
-                store_f32(b.index(q_out, row, head_dim * 4), rotate(load(b.index(q, row, head_dim * 4))));
+                Pair rotated_q = rotate(load_biased(b.index(q, row, head_dim * 4), bq, slot));
+                if (q_out_f16) store_f16(b.index(q_out, row, head_dim * 2), rotated_q);
+                else store_f32(b.index(q_out, row, head_dim * 4), rotated_q);
             },
             [&] {
                 Reg<u32> head = b.sub(slot, q_heads);
                 Reg<u32> row = b.mad_lo(token, kv_heads, head);
-                Pair kx = load(b.index(k, row, head_dim * 4));
-                Pair vx = load(b.index(v, row, head_dim * 4));
+                Pair kx = load_biased(b.index(k, row, head_dim * 4), bk, head);
+                Pair vx = load_biased(b.index(v, row, head_dim * 4), bv, head);
                 // Unsigned: a negative position is a huge one, outside the cache like any other.
                 Reg<u32> at = b.bitcast<u32>(pos);
                 b.if_(b.setp(Cmp::lt, at, max_seq), [&] {
@@ -252,13 +301,19 @@ std::vector<ArgSpec> RopeKvScatter::args() const {
     const size_t q_count = size_t{tokens} * q_heads * head_dim;
     const size_t kv_count = size_t{tokens} * kv_heads * head_dim;
     const size_t cache_count = size_t{kv_heads} * max_seq * head_dim;
-    return {{"q", Role::input, Type::f32, q_count},
-            {"k", Role::input, Type::f32, kv_count},
-            {"v", Role::input, Type::f32, kv_count},
-            {"pos", Role::input, Type::s32, tokens},
-            {"k_cache", Role::inout, Type::f16, cache_count},
-            {"v_cache", Role::inout, Type::f16, cache_count},
-            {"q_out", Role::output, Type::f32, q_count}};
+    std::vector<ArgSpec> a = {{"q", Role::input, Type::f32, q_count},
+                              {"k", Role::input, Type::f32, kv_count},
+                              {"v", Role::input, Type::f32, kv_count}};
+    if (bias) {
+        a.push_back({"bq", Role::input, Type::f32, size_t{q_heads} * head_dim});
+        a.push_back({"bk", Role::input, Type::f32, size_t{kv_heads} * head_dim});
+        a.push_back({"bv", Role::input, Type::f32, size_t{kv_heads} * head_dim});
+    }
+    a.push_back({"pos", Role::input, Type::s32, tokens});
+    a.push_back({"k_cache", Role::inout, Type::f16, cache_count});
+    a.push_back({"v_cache", Role::inout, Type::f16, cache_count});
+    a.push_back({"q_out", Role::output, q_out_f16 ? Type::f16 : Type::f32, q_count});
+    return a;
 }
 
 void RopeKvScatter::prepare_inputs(std::vector<HostBuffer>& args, uint64_t seed) const {
@@ -267,7 +322,7 @@ void RopeKvScatter::prepare_inputs(std::vector<HostBuffer>& args, uint64_t seed)
     // last token takes the last row, where the angles are largest.
     std::vector<int32_t> rows(max_seq - 1);
     for (uint32_t i = 0; i + 1 < max_seq; ++i) rows[i] = static_cast<int32_t>(i);
-    int32_t* pos = args[3].as<int32_t>();
+    int32_t* pos = args[pos_arg()].as<int32_t>();
     for (uint32_t t = 0; t + 1 < tokens; ++t) {
         std::uniform_int_distribution<size_t> pick(t, rows.size() - 1);
         std::swap(rows[t], rows[pick(rng)]);
@@ -280,12 +335,21 @@ void RopeKvScatter::reference(std::vector<HostBuffer>& args) const {
     const float* q = args[0].as<float>();
     const float* k = args[1].as<float>();
     const float* v = args[2].as<float>();
-    const int32_t* pos = args[3].as<int32_t>();
-    uint16_t* k_cache = args[4].as<uint16_t>();
-    uint16_t* v_cache = args[5].as<uint16_t>();
-    float* q_out = args[6].as<float>();
+    const float* bq = bias ? args[3].as<float>() : nullptr;
+    const float* bk = bias ? args[4].as<float>() : nullptr;
+    const float* bv = bias ? args[5].as<float>() : nullptr;
+    const int32_t* pos = args[pos_arg()].as<int32_t>();
+    uint16_t* k_cache = args[k_cache_arg()].as<uint16_t>();
+    uint16_t* v_cache = args[v_cache_arg()].as<uint16_t>();
+    HostBuffer& q_out = args[q_out_arg()];
     const uint32_t rot = n_rot();
+    std::vector<float> input(head_dim);
     std::vector<double> out(head_dim);
+    // The head's input row plus its bias row (a float add, as the kernel's add.rn.f32).
+    auto biased = [&](const float* in, const float* b) {
+        for (uint32_t e = 0; e < head_dim; ++e) input[e] = b ? in[e] + b[e] : in[e];
+        return input.data();
+    };
     // out = x with RoPE at position p, in double.
     auto rope = [&](const float* x, int32_t p) {
         for (uint32_t e = 0; e < head_dim; ++e) out[e] = x[e];
@@ -300,18 +364,22 @@ void RopeKvScatter::reference(std::vector<HostBuffer>& args) const {
     for (uint32_t t = 0; t < tokens; ++t) {
         for (uint32_t h = 0; h < q_heads; ++h) {
             const size_t row = (size_t{t} * q_heads + h) * head_dim;
-            rope(q + row, pos[t]);
-            for (uint32_t e = 0; e < head_dim; ++e) q_out[row + e] = static_cast<float>(out[e]);
+            rope(biased(q + row, bq ? bq + size_t{h} * head_dim : nullptr), pos[t]);
+            for (uint32_t e = 0; e < head_dim; ++e) {
+                const auto value = static_cast<float>(out[e]);
+                if (q_out_f16) q_out.as<uint16_t>()[row + e] = f32_to_f16_bits(value);
+                else q_out.as<float>()[row + e] = value;
+            }
         }
         if (pos[t] < 0 || static_cast<uint32_t>(pos[t]) >= max_seq) continue;  // no cache row: nothing written
         for (uint32_t h = 0; h < kv_heads; ++h) {
             const size_t row = (size_t{t} * kv_heads + h) * head_dim;
             const size_t cache_row = (size_t{h} * max_seq + static_cast<uint32_t>(pos[t])) * head_dim;
-            rope(k + row, pos[t]);
-            for (uint32_t e = 0; e < head_dim; ++e) {
-                k_cache[cache_row + e] = f32_to_f16_bits(static_cast<float>(out[e]));
-                v_cache[cache_row + e] = f32_to_f16_bits(v[row + e]);
-            }
+            const size_t bias_row = size_t{h} * head_dim;
+            rope(biased(k + row, bk ? bk + bias_row : nullptr), pos[t]);
+            for (uint32_t e = 0; e < head_dim; ++e) k_cache[cache_row + e] = f32_to_f16_bits(static_cast<float>(out[e]));
+            const float* vx = biased(v + row, bv ? bv + bias_row : nullptr);
+            for (uint32_t e = 0; e < head_dim; ++e) v_cache[cache_row + e] = f32_to_f16_bits(vx[e]);
         }
     }
 }

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "kernels/check.hpp"
+#include "ptxgen/builder.hpp"
 #include "ptxgen/error.hpp"
 
 namespace cli::bench {
@@ -131,6 +132,8 @@ Timing time_launches(rt::Device& dev, size_t cycle, const std::function<void(siz
 
 double gb_per_s(uint64_t bytes, double us) { return us > 0 ? static_cast<double>(bytes) / (us * 1e3) : 0.0; }
 
+double tflop_per_s(uint64_t flops, double us) { return us > 0 ? static_cast<double>(flops) / (us * 1e6) : 0.0; }
+
 uint64_t counted_bytes(const std::vector<kernels::ArgSpec>& args) {
     const bool any_weight = std::any_of(args.begin(), args.end(),
                                         [](const kernels::ArgSpec& a) { return a.weight && a.role != kernels::Role::scalar; });
@@ -163,6 +166,12 @@ KernelResult bench_kernel(rt::Device& dev, const kernels::KernelInstance& k, con
     r.name = kernel.name;
     r.counted_bytes = counted_bytes(specs);
     r.counts_weights = std::any_of(specs.begin(), specs.end(), [](const kernels::ArgSpec& a) { return a.weight && a.role != kernels::Role::scalar; });
+    if (const std::optional<kernels::BenchWork> work = k.bench_work()) {
+        r.counts_family = true;
+        r.counted_bytes = work->bytes;
+        r.flops = work->flops;
+        r.counted_how = work->what;
+    }
     uint64_t per_copy = 0;
     for (size_t i = 0; i < host.size(); ++i) {
         if (rotated[i]) per_copy += host[i].bytes.size();
@@ -210,6 +219,35 @@ KernelResult bench_kernel(rt::Device& dev, const kernels::KernelInstance& k, con
     auto launch = [&](size_t c) { dev.launch(*prepared, dims, args[c]); };
     r.rotated = time_launches(dev, r.copies, launch, s);
     r.resident = time_launches(dev, 1, launch, s);
+    return r;
+}
+
+EmptyResult bench_empty(rt::Device& dev, const kernels::KernelInstance& k, const Settings& s) {
+    const ptxgen::Kernel kernel = k.build(dev.info().target());
+    // Nothing but `ret`, declaring the kernel's parameters so that a launch passes the same bytes.
+    ptxgen::KernelBuilder b(kernel.name + "_empty", kernel.target);
+    ptxgen::Kernel empty = b.finish();
+    empty.params = kernel.params;
+    empty.reqntid = kernel.reqntid;
+    empty.maxntid = kernel.maxntid;
+    const std::shared_ptr<rt::PreparedKernel> prepared = dev.prepare(empty);
+
+    // Every pointer argument points at one small buffer, scalars are zeros: nothing is read.
+    rt::DeviceBuffer dummy(dev, kAlign, "bench empty kernel argument");
+    const std::vector<uint8_t> zeros(8, 0);
+    rt::Args args;
+    for (const kernels::ArgSpec& a : k.args()) {
+        if (a.role == kernels::Role::scalar) {
+            args.raw(zeros.data(), ptxgen::byte_size(a.type));
+        } else {
+            args.ptr(dummy.address());
+        }
+    }
+    const kernels::LaunchConfig lc = k.launch_config();
+    const rt::Dims dims{lc.grid, lc.block, lc.shared_bytes};
+    EmptyResult r;
+    r.name = empty.name;
+    r.timing = time_launches(dev, 1, [&](size_t) { dev.launch(*prepared, dims, args); }, s);
     return r;
 }
 

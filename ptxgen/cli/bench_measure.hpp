@@ -32,8 +32,11 @@ struct Timing {
 
 struct KernelResult {
     std::string name;
-    bool counts_weights = false;  // counted bytes are the weight arguments' (else every buffer's)
+    bool counts_family = false;   // counted by the family's bench_work() (its bytes, maybe flops)
+    bool counts_weights = false;  // else: the weight arguments' bytes (else every buffer's)
     uint64_t counted_bytes = 0;   // bytes one launch must move, as counted (see counted_bytes())
+    uint64_t flops = 0;           // flops of one launch, from bench_work(); 0: not counted
+    std::string counted_how;      // bench_work()'s own line on how it counted
     size_t copies = 1;            // copies of the rotated buffers in the "rotated" measurement
     uint64_t rotated_bytes = 0;   // those copies together
     bool copies_capped = false;   // kMaxCopies stopped the copies short of 2x L2
@@ -46,6 +49,18 @@ struct CopyResult {
     Timing timing;        // per copy
     double gb_per_s = 0;  // (read + written) over the median time
 };
+
+// An empty kernel launched exactly as a kernel is: the same parameter list, grid, block and
+// dynamic shared memory, timed the same way (graph replays or host launches). The floor under
+// a launch-bound kernel's time.
+struct EmptyResult {
+    std::string name;
+    Timing timing;
+};
+
+// Kernels that move fewer counted bytes than this are timed beside an empty kernel without
+// --vs-empty: at a few TB/s they take less time than a launch costs.
+inline constexpr uint64_t kEmptyBelowBytes = 1'000'000;
 
 // More copies than this are not made (a kernel with a few bytes of weights would need millions).
 inline constexpr size_t kMaxCopies = 1024;
@@ -62,10 +77,16 @@ uint64_t copy_bytes(const ptxsmith::runtime::DeviceInfo& info);
 // Device errors throw ptxsmith::Error.
 KernelResult bench_kernel(ptxsmith::runtime::Device& dev, const kernels::KernelInstance& k, const Settings& s);
 
+// Times an empty kernel with `k`'s parameters, grid, block and shared memory (see EmptyResult).
+EmptyResult bench_empty(ptxsmith::runtime::Device& dev, const kernels::KernelInstance& k, const Settings& s);
+
 // Times Device::copy of copy_bytes(dev.info()) bytes (never in a graph: copies cannot be captured).
 CopyResult bench_copy(ptxsmith::runtime::Device& dev, const Settings& s);
 
 // Bandwidth in GB/s (1e9 bytes) of `bytes` moved in `us` microseconds; 0 when us is not positive.
 double gb_per_s(uint64_t bytes, double us);
+
+// TFLOP/s (1e12 flops per second) of `flops` done in `us` microseconds; 0 when us is not positive.
+double tflop_per_s(uint64_t flops, double us);
 
 }  // namespace cli::bench

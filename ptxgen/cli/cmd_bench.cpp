@@ -5,6 +5,7 @@
 #include <cmath>
 #include <ctime>
 #include <memory>
+#include <optional>
 
 #include "args.hpp"
 #include "bench_measure.hpp"
@@ -20,7 +21,8 @@ namespace {
 namespace rt = ptxsmith::runtime;
 
 constexpr const char* kHelp = R"(usage: ptxgen bench KERNEL [--PARAM VALUE]... [--device auto|cuda|interp] [--rotate N|auto]
-                    [--iters N] [--warmup N] [--repeats N] [--launch graph|stream] [--json]
+                    [--iters N] [--warmup N] [--repeats N] [--launch graph|stream] [--vs-empty]
+                    [--json]
 
 Times one kernel on a GPU the way ptxsmith's speed targets are measured, and measures in the
 same run the ceiling it is compared with: the device's device-to-device copy bandwidth.
@@ -33,6 +35,9 @@ measurements:
                Other buffers (activations, outputs) have one copy.
   L2-resident  every launch uses the same copy, which stays in L2 when it fits there.
   copy         a device-to-device copy of max(256 MiB, 4x L2) bytes.
+  empty        an empty kernel (only `ret`) with the kernel's parameters, grid, block and
+               shared memory, launched and timed the same way: the floor of a launch. Measured
+               for kernels that move under 1 MB (counted, see below), or for any with --vs-empty
   companions   kernels the family times beside this one (for example the standalone activation
                quantiser whose work a dp4a GEMV expects the preceding kernel to have fused),
                each measured like the kernel.
@@ -46,11 +51,15 @@ figures:
   us           time per launch in microseconds: median, min and max over the REPEATS timings
   launches     ITERS, the launches in each timing
   GB/s         the counted bytes of one launch over its median time (1 GB = 1e9 bytes). Counted
-               are the weight buffers, each read once; for a kernel without weights, every
-               buffer: inputs read, outputs written, in/out buffers read and written
+               are the bytes the family says a launch must move (its bench_work(): attention
+               counts the K and V rows it attends to, not the whole cache), else the weight
+               buffers, each read once, else every buffer: inputs read, outputs written, in/out
+               buffers read and written. The "counted" line says which
+  TFLOP/s      for families that count their flops (flash_attention): flops over the median time
   % of copy    that GB/s over the copy bandwidth: how near a memory-bound kernel comes to the
                ceiling the memory system reaches in practice
   copy GB/s    bytes read plus bytes written by the copy, over its median time
+  x empty      the kernel's median time over the empty kernel's
 
 options:
   --PARAM VALUE     a kernel parameter (also --PARAM=VALUE); unset ones take their defaults
@@ -65,6 +74,7 @@ options:
                     whole replays, at least one
   --repeats N       timings per measurement (default 5; 3 on the interpreter)
   --launch L        graph (default) or stream, as above
+  --vs-empty        time the empty kernel whatever the kernel moves
   --json            the same figures as one JSON object, instead of the table
 
 On the interpreter every step runs, but the times are the CPU's wall-clock time for simulating
@@ -123,6 +133,10 @@ std::string driver_text(const rt::DeviceInfo& i) {
 
 double fraction(double gbs, double copy_gbs) { return copy_gbs > 0 ? gbs / copy_gbs : 0.0; }
 
+double empty_ratio(const bench::Timing& t, const bench::EmptyResult& empty) {
+    return empty.timing.median_us > 0 ? t.median_us / empty.timing.median_us : 0.0;
+}
+
 // Decimal units, as GB/s is: "113.2 MB", "52.5 kB".
 std::string size_text(uint64_t bytes) {
     const auto b = static_cast<double>(bytes);
@@ -138,22 +152,38 @@ std::string rotated_label(const bench::KernelResult& r) {
 }
 
 std::string counted_text(const bench::KernelResult& r) {
+    if (r.counts_family) {
+        std::string flops = r.flops ? fmt::format(", {} flops", r.flops) : "";
+        return fmt::format("{} bytes{} per launch (the family's count: {})", r.counted_bytes, flops, r.counted_how);
+    }
     return fmt::format("{} bytes per launch ({})", r.counted_bytes,
                        r.counts_weights ? "the weights, read once" : "no weights: every buffer, in/out ones twice");
 }
 
+const char* counted_key(const bench::KernelResult& r) {
+    return r.counts_family ? "family" : r.counts_weights ? "weights" : "all buffers";
+}
+
 // ---- the table ----------------------------------------------------------------------------
 
-void print_rows(const bench::KernelResult& r, double copy_gbs, const char* indent) {
-    fmt::print("{}{:<36} {:>10} {:>10} {:>10} {:>9} {:>10} {:>9}\n", indent, "", "median us", "min us", "max us", "launches",
-               "GB/s", "% of copy");
+void print_rows(const bench::KernelResult& r, double copy_gbs, const bench::EmptyResult* empty) {
+    const bool flops = r.flops != 0;
+    fmt::print("{:<36} {:>10} {:>10} {:>10} {:>9} {:>10} {:>9}{}{}\n", "", "median us", "min us", "max us", "launches", "GB/s",
+               "% of copy", flops ? fmt::format(" {:>9}", "TFLOP/s") : "", empty ? fmt::format(" {:>8}", "x empty") : "");
     auto row = [&](const std::string& label, const bench::Timing& t) {
         const double gbs = bench::gb_per_s(r.counted_bytes, t.median_us);
-        fmt::print("{}{:<36} {:>10.3f} {:>10.3f} {:>10.3f} {:>9} {:>10.1f} {:>8.1f}%\n", indent, label, t.median_us, t.min_us,
-                   t.max_us, t.iters, gbs, 100 * fraction(gbs, copy_gbs));
+        const std::string tflops = flops ? fmt::format(" {:>9.1f}", bench::tflop_per_s(r.flops, t.median_us)) : "";
+        const std::string ratio = empty ? fmt::format(" {:>7.2f}x", empty_ratio(t, *empty)) : "";
+        fmt::print("{:<36} {:>10.3f} {:>10.3f} {:>10.3f} {:>9} {:>10.1f} {:>8.1f}%{}{}\n", label, t.median_us, t.min_us, t.max_us,
+                   t.iters, gbs, 100 * fraction(gbs, copy_gbs), tflops, ratio);
     };
     row(rotated_label(r), r.rotated);
     row("L2-resident", r.resident);
+    if (empty) {
+        const bench::Timing& t = empty->timing;
+        fmt::print("{:<36} {:>10.3f} {:>10.3f} {:>10.3f} {:>9}\n", "empty kernel, same launch", t.median_us, t.min_us, t.max_us,
+                   t.iters);
+    }
 }
 
 struct Report {
@@ -165,6 +195,7 @@ struct Report {
     bench::Settings settings;
     bench::CopyResult copy;
     bench::KernelResult main;
+    std::optional<bench::EmptyResult> empty;  // the empty kernel launched like main
     std::vector<std::pair<std::string, bench::KernelResult>> companions;  // label, result
 };
 
@@ -186,14 +217,19 @@ void print_table(const Report& r) {
                interp ? "wall clock" : "CUDA events",
                r.settings.graph ? "launches replayed from a captured graph" : "launches issued from the host", r.settings.repeats);
     fmt::print("counted     {}\n\n", counted_text(r.main));
-    print_rows(r.main, r.copy.gb_per_s, "");
+    print_rows(r.main, r.copy.gb_per_s, r.empty ? &*r.empty : nullptr);
     fmt::print("\ncopy        {:.1f} GB/s: device-to-device copy of {:.1f} MiB, read + written; median {:.3f} us over {} "
                "timings of {} copies\n",
                r.copy.gb_per_s, static_cast<double>(r.copy.bytes) / (1 << 20), r.copy.timing.median_us, r.copy.timing.us.size(),
                r.copy.timing.iters);
     for (const auto& [label, c] : r.companions) {
         fmt::print("\ncompanion   {}: {}\ncounted     {}\n", label, c.name, counted_text(c));
-        print_rows(c, r.copy.gb_per_s, "");
+        print_rows(c, r.copy.gb_per_s, nullptr);
+    }
+    if (r.empty) {
+        fmt::print("\nempty       {}: only `ret`, the kernel's parameters, grid, block and shared memory, launched the "
+                   "same way; x empty = the kernel's median over its median\n",
+                   r.empty->name);
     }
     if (interp) fmt::print("\nWARNING     {}\n", kInterpreterWarning);
 }
@@ -225,16 +261,19 @@ std::string json_timing(const bench::Timing& t) {
                        t.warmup, json_number(t.median_us), json_number(t.min_us), json_number(t.max_us), us);
 }
 
-std::string json_kernel(const bench::KernelResult& r, double copy_gbs) {
+std::string json_kernel(const bench::KernelResult& r, double copy_gbs, const bench::EmptyResult* empty) {
     auto measured = [&](const bench::Timing& t) {
         const double gbs = bench::gb_per_s(r.counted_bytes, t.median_us);
-        return fmt::format("{}, \"gb_per_s\": {}, \"fraction_of_copy\": {}", json_timing(t), json_number(gbs),
-                           json_number(fraction(gbs, copy_gbs)));
+        std::string s = fmt::format("{}, \"gb_per_s\": {}, \"fraction_of_copy\": {}", json_timing(t), json_number(gbs),
+                                    json_number(fraction(gbs, copy_gbs)));
+        if (r.flops) s += fmt::format(", \"tflop_per_s\": {}", json_number(bench::tflop_per_s(r.flops, t.median_us)));
+        if (empty) s += fmt::format(", \"x_empty\": {}", json_number(empty_ratio(t, *empty)));
+        return s;
     };
-    return fmt::format("\"kernel\": {}, \"counted\": {}, \"counted_bytes\": {}, "
+    return fmt::format("\"kernel\": {}, \"counted\": {}, \"counted_how\": {}, \"counted_bytes\": {}, \"flops\": {}, "
                        "\"rotated\": {{\"copies\": {}, \"bytes\": {}, \"capped\": {}, {}}}, \"l2_resident\": {{{}}}",
-                       json_string(r.name), json_string(r.counts_weights ? "weights" : "all buffers"), r.counted_bytes, r.copies,
-                       r.rotated_bytes, r.copies_capped ? "true" : "false", measured(r.rotated), measured(r.resident));
+                       json_string(r.name), json_string(counted_key(r)), json_string(r.counted_how), r.counted_bytes, r.flops,
+                       r.copies, r.rotated_bytes, r.copies_capped ? "true" : "false", measured(r.rotated), measured(r.resident));
 }
 
 void print_json(const Report& r) {
@@ -243,17 +282,19 @@ void print_json(const Report& r) {
     std::string companions;
     for (const auto& [label, c] : r.companions) {
         companions += fmt::format("{}{{\"label\": {}, {}}}", companions.empty() ? "" : ", ", json_string(label),
-                                  json_kernel(c, r.copy.gb_per_s));
+                                  json_kernel(c, r.copy.gb_per_s, nullptr));
     }
     fmt::print("{{\"family\": {}, {}, \"notes\": {}, \"command\": {}, \"date\": {}, ", json_string(r.family),
-               json_kernel(r.main, r.copy.gb_per_s), json_string(r.notes), json_string(r.command), json_string(r.date));
+               json_kernel(r.main, r.copy.gb_per_s, r.empty ? &*r.empty : nullptr), json_string(r.notes), json_string(r.command), json_string(r.date));
     fmt::print("\"device\": {{\"kind\": {}, \"name\": {}, \"compute_capability\": \"{}.{}\", \"sm_count\": {}, \"l2_bytes\": {}, "
                "\"driver_version\": {}}}, ",
                json_string(d.kind), json_string(d.name), d.cc_major, d.cc_minor, d.sm_count, d.l2_bytes, d.driver_version);
     fmt::print("\"timing\": {{\"clock\": {}, \"launch\": {}, \"repeats\": {}}}, ", json_string(interp ? "wall clock" : "cuda events"),
                json_string(r.settings.graph ? "graph" : "stream"), r.settings.repeats);
-    fmt::print("\"copy\": {{\"bytes\": {}, \"gb_per_s\": {}, {}}}, \"companions\": [{}], \"warning\": {}}}\n", r.copy.bytes,
-               json_number(r.copy.gb_per_s), json_timing(r.copy.timing), companions,
+    const std::string empty =
+        r.empty ? fmt::format("{{\"kernel\": {}, {}}}", json_string(r.empty->name), json_timing(r.empty->timing)) : "null";
+    fmt::print("\"copy\": {{\"bytes\": {}, \"gb_per_s\": {}, {}}}, \"empty\": {}, \"companions\": [{}], \"warning\": {}}}\n",
+               r.copy.bytes, json_number(r.copy.gb_per_s), json_timing(r.copy.timing), empty, companions,
                interp ? json_string(kInterpreterWarning) : "null");
 }
 
@@ -270,6 +311,7 @@ int cmd_bench(const Args& args) {
                                      {"--warmup", true, ""},
                                      {"--repeats", true, ""},
                                      {"--launch", true, ""},
+                                     {"--vs-empty", false, ""},
                                      {"--json", false, ""}});
     if (a.positional.empty()) throw ptxsmith::Error("bench needs a KERNEL; `ptxgen list --names` shows them");
     if (a.positional.size() > 1) throw ptxsmith::Error(fmt::format("bench: unexpected argument '{}'", a.positional[1]));
@@ -312,6 +354,7 @@ int cmd_bench(const Args& args) {
         // The copy first: it also brings an idle GPU's clocks up before the kernel is timed.
         r.copy = bench::bench_copy(*dev, s);
         r.main = bench::bench_kernel(*dev, *c.instance, s);
+        if (a.has("--vs-empty") || r.main.counted_bytes < bench::kEmptyBelowBytes) r.empty = bench::bench_empty(*dev, *c.instance, s);
         for (const kernels::Companion& comp : c.instance->companions()) {
             r.companions.emplace_back(comp.label, bench::bench_kernel(*dev, *comp.kernel, s));
         }

@@ -2,15 +2,16 @@
 // (flash-decoding), len read from device memory so that a CUDA graph can replay the step.
 //
 //   q        f32 [q_heads][head_dim], already rotated
-//   k_cache  f16 [kv_heads][max_seq][head_dim]   (a weight: the bytes a benchmark counts)
+//   k_cache  f16 [kv_heads][max_seq][head_dim]   (a weight: rotated past L2 by benchmarks)
 //   v_cache  f16 [kv_heads][max_seq][head_dim]   (a weight)
 //   len      s32 [1], 1 <= len <= max_seq (clamped to that range on the device)
 //   out      f32 [q_heads][head_dim]
 //   partials f32 scratch, inout (see below)
 //   counters u32 [kv_heads] scratch, inout: zero before the first launch; each launch leaves them zero
 //
-// Query head h uses KV head h / group (group = q_heads / kv_heads). With a sliding window W > 0
-// only positions [len - W, len) are attended to.
+// Query head h uses KV head h / group (group = q_heads / kv_heads, any ratio: above 8 the chunk's
+// K and V are staged in shared memory, see DecodeAttentionPlan::staged). With a sliding window
+// W > 0 only positions [len - W, len) are attended to.
 //
 // The grid is fixed at build time: max_splits x kv_heads CTAs (plan.chunk positions each). CTA
 // (c, kv) reads len, and when chunk c overlaps the attended range it computes the chunk's partial
@@ -37,6 +38,13 @@ struct DecodeAttentionPlan {
     uint32_t lanes_per_row = 16; // head_dim / 8: lanes that share one position (16-byte f16 loads)
     uint32_t rows_per_step = 2;  // positions a warp covers per load instruction (32 / lanes_per_row)
     uint32_t unroll = 4;         // load instructions per lane in a group (two groups in flight)
+    // Groups above 8: the chunk's K and V are staged in shared memory once, then each warp takes
+    // its own query heads over the whole chunk, heads_per_pass at a time (see
+    // decode_attention_staged.cpp; unroll is unused there).
+    bool staged = false;
+    uint32_t heads_per_warp = 0;  // ceil(group / warps)
+    uint32_t heads_per_pass = 0;  // at most 8: each lane keeps 8 q values and 8 sums per head
+    uint32_t passes = 0;          // ceil(heads_per_warp / heads_per_pass), a device loop when > 1
     std::string why;
 };
 
@@ -66,6 +74,11 @@ struct DecodeAttention {
     // f32 dot products and sums (in another order than the double reference), ex2.approx.
     double tolerance() const { return 1e-4; }
     std::string notes() const;
+    // K and V rows [lo, len) of every KV head, q read and out written once (scratch not counted).
+    BenchWork bench_work() const;
+
+private:
+    ptxgen::Kernel build_staged(const ptxgen::Target& target) const;  // plan.staged
 };
 
 // Checks the shape and chooses chunk size, split count and thread tiling. Throws ptxsmith::Error.

@@ -28,6 +28,8 @@ struct EmbedRows {
     // The table: quant::quantize of random normal values; the ids: random, in [0, vocab).
     void prepare_inputs(std::vector<HostBuffer>& args, uint64_t seed) const;
     std::string notes() const;
+    // The `tokens` table rows read, the ids and y: not the whole table.
+    BenchWork bench_work() const;
 
     // Values each thread produces: 8 (q4_k), 16 (q6_k) or 4 (q8_0, f16).
     uint32_t values_per_thread() const;

@@ -17,6 +17,11 @@
 //   std::vector<Companion> companions() const;
 //                         // kernels a benchmark times beside this one (a standalone activation
 //                         // quantiser whose work the model fuses into the preceding kernel)
+//   BenchWork bench_work() const;
+//                         // the bytes one launch must move (and its flops, when compute-bound),
+//                         // for `ptxgen bench`, where counting whole buffers would be wrong (a
+//                         // KV cache of max_seq rows of which a launch reads len, a table of
+//                         // which it reads a few rows)
 #pragma once
 
 #include <array>
@@ -24,6 +29,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,6 +94,13 @@ struct HostBuffer {
     template <class T> const T* as() const { return reinterpret_cast<const T*>(bytes.data()); }
 };
 
+// The work one launch must do, as a family counts it for benchmarks (see bench_work above).
+struct BenchWork {
+    uint64_t bytes = 0;  // bytes it must read plus bytes it must write, each once
+    uint64_t flops = 0;  // floating-point operations (a multiply-add counts 2); 0: not counted
+    std::string what;    // how they were counted, one line, printed beside the figures
+};
+
 // A family at one shape, behind a virtual interface so the registry can hold every family.
 struct Companion;
 
@@ -103,6 +116,8 @@ public:
     virtual void prepare_inputs(std::vector<HostBuffer>& args, uint64_t seed) const = 0;
     virtual std::string notes() const = 0;
     virtual std::vector<Companion> companions() const = 0;
+    // The family's own count of a launch's work; none: benchmarks count whole buffers.
+    virtual std::optional<BenchWork> bench_work() const { return std::nullopt; }
 };
 
 struct Companion {
@@ -145,6 +160,10 @@ public:
     std::vector<Companion> companions() const override {
         if constexpr (requires { f_.companions(); }) return f_.companions();
         else return {};
+    }
+    std::optional<BenchWork> bench_work() const override {
+        if constexpr (requires { f_.bench_work(); }) return f_.bench_work();
+        else return std::nullopt;
     }
     const F& family() const { return f_; }
 

@@ -31,6 +31,9 @@ struct FlashAttention {
     void prepare_inputs(std::vector<HostBuffer>& args, uint64_t seed) const;
     void reference(std::vector<HostBuffer>& args) const;
     std::string notes() const;
+    // Causal flops (4 * head_dim per attended query-key pair and query head) and the bytes of q,
+    // the attended K and V rows and out, each once.
+    BenchWork bench_work() const;
     // The probabilities are rounded to f16 before the product with V (relative 2^-11 each) and
     // ex2.approx adds 2 ulp; against a double reference over outputs of order 1.
     double tolerance() const { return 3e-3; }

@@ -1,0 +1,33 @@
+// What decode_attention's two generators share: constants, f16 widening, and the arrival and
+// combine that end every CTA (protocol: kernels/decode_attention.hpp).
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "ptxgen/builder.hpp"
+
+namespace kernels::decode_detail {
+
+inline constexpr float kLog2e = 1.4426950408889634f;
+inline constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
+
+inline uint32_t log2_exact(uint32_t v) { return static_cast<uint32_t>(std::countr_zero(v)); }
+
+// The 8 f16 values of a 16-byte load, as f32.
+std::vector<ptxgen::Reg<ptxgen::f32>> widen(ptxgen::KernelBuilder& b, const ptxgen::Regs<ptxgen::u32, 4>& packed);
+
+struct CombineInputs {
+    ptxgen::Reg<ptxgen::u32> tid, kv, first_split, last_split;  // first/last working chunk
+    ptxgen::GlobalPtr out, partials, partials_ml, counters;      // partials_ml: the {m, l} part
+    ptxgen::SharedArray last_flag;                                // 4 bytes
+    uint32_t head_dim, group, max_splits, threads;
+};
+
+// Every CTA arrives on counters[kv] after a barrier; the last to arrive combines the working
+// chunks' partials into out for the group and sets the counter back to zero.
+void emit_arrive_and_combine(ptxgen::KernelBuilder& b, const CombineInputs& in);
+
+}  // namespace kernels::decode_detail
