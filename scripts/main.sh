@@ -36,9 +36,12 @@ if [ "$status" = 3 ]; then
 fi
 
 echo
-echo "== the tiny model, generated on the CPU reference forward pass =="
+echo "== the tiny model on the generated kernels (the GPU when there is one, else the interpreter) =="
 llm=build/examples/llm/ptxsmith-llm
 mkdir -p build/models
 [ -f build/models/tiny.gguf ] || "$llm" make-model --preset tiny -o build/models/tiny.gguf
-"$llm" generate -m build/models/tiny.gguf -p "Once upon a time" -n 32 --seed 1 --device cpu
+"$llm" generate -m build/models/tiny.gguf -p "Once upon a time" -n 32 --seed 1 --temp 0 --device auto
+echo
+echo "== the same prompt on the CPU reference forward pass (greedy: the same text, up to near ties) =="
+"$llm" generate -m build/models/tiny.gguf -p "Once upon a time" -n 32 --seed 1 --temp 0 --device cpu
 exit "$status"

@@ -19,6 +19,12 @@ list(APPEND LLM_TEST_SOURCES
   test_sampler.cpp
 )
 
+# The forward pass on generated kernels, on the interpreter device; forward_check compares it with
+# the CPU reference on any model and device (tests/gpu/llm.sh runs it on a GPU).
+list(APPEND LLM_TEST_SOURCES test_kernel_forward.cpp)
+add_executable(forward_check forward_check.cpp)
+target_link_libraries(forward_check PRIVATE ptxsmith_llm ptxsmith_warnings)
+
 # `ptxsmith-llm generate` end to end: the command's path reaches that one source, and llm_tests
 # (made after this file is read) is built after the command.
 list(APPEND LLM_TEST_SOURCES test_generate_cli.cpp)

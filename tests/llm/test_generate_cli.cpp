@@ -60,7 +60,7 @@ TEST_CASE("generate streams text from the tiny model and reports timings") {
     CHECK(a.status == 0);
     CHECK(a.text == b.text);
     const CommandOutput g1 = generate_stdout(m + " -p 'Hello world' -n 12 --seed 1 --temp 0 --device cpu");
-    const CommandOutput g2 = generate_stdout(m + " -p 'Hello world' -n 12 --seed 2 --temp 0 --threads 1");
+    const CommandOutput g2 = generate_stdout(m + " -p 'Hello world' -n 12 --seed 2 --temp 0 --threads 1 --device cpu");
     CHECK(g1.status == 0);
     CHECK(g1.text == g2.text);
     CHECK(g1.text.size() > 1);  // some text and the final newline

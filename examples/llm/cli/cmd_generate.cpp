@@ -16,8 +16,8 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/forward_choice.hpp"
 #include "gguf/gguf.hpp"
-#include "model/cpu_forward.hpp"
 #include "model/hparams.hpp"
 #include "model/sampler.hpp"
 #include "model/tokenizer_from_gguf.hpp"
@@ -39,8 +39,15 @@ options:
   -p, --prompt TEXT       the prompt (special tokens such as <|begin_of_text|> are recognised)
   -n, --n-predict N       tokens to generate at most (default 128); stops earlier at the end of
                           text or when the context is full
-  --device auto|cpu       where the forward pass runs (default auto; auto is cpu for now: the
-                          f32 reference forward, on every hardware thread)
+  --device D              where the forward pass runs: cuda (the generated kernels on the GPU),
+                          interp (the same kernels on the CPU interpreter: slow, for checking),
+                          cpu (the f32 reference forward on CPU threads) or auto (default: cuda
+                          when there is a GPU, else interp for models of at most 8M parameters,
+                          else cpu; it says which it picked)
+  --no-graph              cuda/interp: launch the decode step's kernels one by one instead of
+                          replaying a captured graph
+  --chunk N               cuda/interp: prompt tokens per prefill pass, a power of two from 8 to
+                          4096 (default 512)
   --ctx C                 positions the KV cache holds (default: the model's context length,
                           at most 4096)
   --threads N             CPU threads for the cpu device (default 0: all)
@@ -61,6 +68,8 @@ struct Options {
     int n_predict = 128;
     int ctx = 0;  // 0: the default
     unsigned threads = 0;
+    int chunk = 512;
+    bool graph = true;
     bool has_seed = false;
     SamplerSettings sampling;
 };
@@ -82,9 +91,6 @@ float parse_number<float>(const std::string& option, const std::string& text) {
     return value;
 }
 
-// The devices --device accepts; make_forward below maps each to a forward pass.
-constexpr const char* kDevices[] = {"auto", "cpu"};
-
 // nullopt after printing --help.
 std::optional<Options> parse(const Args& args) {
     Options o;
@@ -104,6 +110,8 @@ std::optional<Options> parse(const Args& args) {
         else if (a == "--device") o.device = value();
         else if (a == "--ctx") o.ctx = parse_number<int>(a, value());
         else if (a == "--threads") o.threads = parse_number<unsigned>(a, value());
+        else if (a == "--chunk") o.chunk = parse_number<int>(a, value());
+        else if (a == "--no-graph") o.graph = false;
         else if (a == "--seed") o.sampling.seed = parse_number<uint64_t>(a, value()), o.has_seed = true;
         else if (a == "--temp") o.sampling.temperature = parse_number<float>(a, value());
         else if (a == "--top-k") o.sampling.top_k = parse_number<int>(a, value());
@@ -126,17 +134,6 @@ std::optional<Options> parse(const Args& args) {
         throw UsageError{e.what()};
     }
     return o;
-}
-
-// The one place that turns --device into a forward pass. The kernel forwards (interp, cuda)
-// join here and in kDevices; until then auto means cpu.
-std::unique_ptr<Forward> make_forward(const std::string& device, const Weights& weights, int ctx, unsigned threads, std::string& described) {
-    if (device == "auto" || device == "cpu") {
-        auto f = std::make_unique<CpuForward>(weights, ctx, threads);
-        described = fmt::format("cpu (f32 reference, {} threads{})", f->threads(), device == "auto" ? "; auto picks cpu for now" : "");
-        return f;
-    }
-    throw ptxsmith::Error(fmt::format("device '{}' has no forward pass", device));
 }
 
 using Clock = std::chrono::steady_clock;
@@ -188,9 +185,16 @@ int cmd_generate(const Args& args) {
         throw ptxsmith::Error(fmt::format("--ctx {} is larger than the model's context length of {}", o.ctx, hp.n_ctx_train));
     }
     const int ctx = o.ctx > 0 ? o.ctx : std::min(hp.n_ctx_train, kDefaultMaxCtx);
-    std::string device;
-    const std::unique_ptr<Forward> forward = make_forward(o.device, weights, ctx, o.threads, device);
-    touch_weights(weights, load_start);
+    ForwardSettings fs;
+    fs.device = o.device;
+    fs.ctx = ctx;
+    fs.threads = o.threads;
+    fs.max_chunk = o.chunk;
+    fs.graph = o.graph;
+    if (o.device == "cpu" || o.device == "auto") touch_weights(weights, load_start);
+    ForwardChoice choice = make_forward(weights, fs);
+    Forward* forward = choice.forward.get();
+    const std::string& device = choice.described;
     const double load_s = seconds_since(load_start);
     fmt::print(stderr, "model: {} ({}, {} layers, {:.1f} MiB of weights), context {}, device {}\n", o.model, hp.arch, hp.n_layer,
                static_cast<double>(weights.total_bytes()) / (1024.0 * 1024.0), ctx, device);
@@ -215,8 +219,11 @@ int cmd_generate(const Args& args) {
     int generated = 0;
     const char* stop = "the token limit (-n)";
     const auto gen_start = Clock::now();
+    // Greedy choice without a penalty needs no logits on the host: the device picks the token.
+    const bool device_greedy = o.sampling.temperature <= 0 && o.sampling.repeat_penalty == 1.0f &&
+                               vocab == static_cast<size_t>(forward->n_vocab());
+    int32_t id = sampler.sample(logits.first(vocab));
     while (generated < o.n_predict) {
-        const int32_t id = sampler.sample(logits.first(vocab));
         if (tokenizer->is_end(id)) {
             stop = "end of text";
             break;
@@ -231,7 +238,12 @@ int cmd_generate(const Args& args) {
             stop = "a full context";
             break;
         }
-        logits = forward->step(id, pos++);
+        if (device_greedy) {
+            id = forward->step_greedy(id, pos++);
+        } else {
+            logits = forward->step(id, pos++);
+            id = sampler.sample(logits.first(vocab));
+        }
     }
     const double gen_s = seconds_since(gen_start);
     const std::string rest = decoder.flush();

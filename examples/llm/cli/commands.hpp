@@ -12,6 +12,7 @@ using Args = std::vector<std::string>;
 int cmd_make_model(const Args& args);  // cmd_make_model.cpp
 int cmd_info(const Args& args);        // cmd_info.cpp
 int cmd_generate(const Args& args);    // cmd_generate.cpp
+int cmd_bench(const Args& args);       // cmd_bench.cpp
 
 // A usage error: main prints it with the command's --help hint and exits with 2.
 struct UsageError {

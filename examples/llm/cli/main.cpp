@@ -18,6 +18,7 @@ commands:
   make-model   write a GGUF model with random weights (presets tiny, 1b, 8b)
   info         describe a GGUF file: architecture, hyper-parameters, tokenizer, tensors
   generate     generate text from a prompt
+  bench        measure prompt processing and generation speed, with the bandwidth bound
 
 Run `ptxsmith-llm COMMAND --help` for a command's options.
 )";
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
         if (command == "make-model") return llm::cli::cmd_make_model(args);
         if (command == "info") return llm::cli::cmd_info(args);
         if (command == "generate") return llm::cli::cmd_generate(args);
+        if (command == "bench") return llm::cli::cmd_bench(args);
         fmt::print(stderr, "ptxsmith-llm: unknown command '{}'\n\n{}", command, kUsage);
         return 2;
     } catch (const llm::cli::UsageError& e) {

@@ -186,10 +186,15 @@ std::span<const float> CpuForward::step(int32_t token, int pos) {
         const LayerWeights& lw = w_.layers[l];
         const LayerConst& lc = layer_const_[l];
 
+        const int layer = static_cast<int>(l);
         cpu::rms_norm(x_, lc.attn_norm, hp_.norm_eps, xn_);
+        trace("attn_in", layer, xn_);
         matvec(lw.wq, xn_.data(), q_.data());
         matvec(lw.wk, xn_.data(), k_.data());
         matvec(lw.wv, xn_.data(), v_.data());
+        trace("q", layer, q_);
+        trace("k", layer, k_);
+        trace("v", layer, v_);
         if (!lc.bq.empty()) add_to(q_, lc.bq);
         if (!lc.bk.empty()) add_to(k_, lc.bk);
         if (!lc.bv.empty()) add_to(v_, lc.bv);
@@ -198,19 +203,26 @@ std::span<const float> CpuForward::step(int32_t token, int pos) {
         std::copy(k_.begin(), k_.end(), k_cache_[l].begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(pos) * k_.size()));
         std::copy(v_.begin(), v_.end(), v_cache_[l].begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(pos) * v_.size()));
 
-        attention(static_cast<int>(l), pos);
+        attention(layer, pos);
+        trace("attn", layer, att_);
         matvec(lw.wo, att_.data(), xn_.data());
         add_to(x_, xn_);
+        trace("x_attn", layer, x_);
 
         cpu::rms_norm(x_, lc.ffn_norm, hp_.norm_eps, xn_);
+        trace("ffn_in", layer, xn_);
         matvec(lw.ffn_gate, xn_.data(), ffn_gate_.data());
         matvec(lw.ffn_up, xn_.data(), ffn_up_.data());
         cpu::swiglu(ffn_gate_, ffn_up_);
+        trace("ffn_act", layer, ffn_gate_);
         matvec(lw.ffn_down, ffn_gate_.data(), xn_.data());
         add_to(x_, xn_);
+        trace("x_ffn", layer, x_);
     }
     cpu::rms_norm(x_, output_norm_, hp_.norm_eps, xn_);
+    trace("out_in", -1, xn_);
     matvec(w_.output, xn_.data(), logits_.data());
+    trace("logits", -1, logits_);
     filled_ = pos + 1;
     return logits_;
 }
