@@ -4,12 +4,15 @@
 # against its CPU reference, runs compute-sanitizer memcheck and racecheck on one launch of each
 # attention family, and benchmarks the issue's shapes: flash_attention right beside PyTorch's
 # scaled_dot_product_attention at the same shapes (tests/gpu/sdpa_bench.py), with the ratio ours/torch;
-# rope_kv_scatter beside an empty kernel launched the same way. Logs go to $OUT.
+# rope_kv_scatter beside an empty kernel launched the same way. Logs go to $OUT/attention-logs.tgz
+# (the device tool brings back only a few files), the summary to stdout.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-out=${OUT:-/tmp/ptxsmith-gpu}
-mkdir -p "$out"
-export PTXSMITH_CACHE_DIR=$out/cache
+final=${OUT:-/tmp/ptxsmith-gpu}
+out=/tmp/ptxsmith-attention-logs
+mkdir -p "$final" "$out"
+trap 'tar czf "$final/attention-logs.tgz" -C "$out" . 2>/dev/null' EXIT
+export PTXSMITH_CACHE_DIR=/tmp/ptxsmith-attention-cache
 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release >"$out/configure.log" 2>&1 || { cat "$out/configure.log"; exit 1; }
 cmake --build build-gpu --target ptxgen_cli gpu_kernel_tests -j"$(nproc)" >"$out/build.log" 2>&1 || { tail -50 "$out/build.log"; exit 1; }
 ptxgen=build-gpu/ptxgen/cli/ptxgen

@@ -18,6 +18,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/forward_choice.hpp"
+#include "engine/kernel_forward.hpp"
 #include "gguf/gguf.hpp"
 #include "kernels/registry.hpp"
 #include "model/hparams.hpp"
@@ -225,22 +226,38 @@ int cmd_bench(const Args& args) {
     }
     const double bound = copy_gbps ? *copy_gbps * 1e9 / static_cast<double>(token_bytes) : 0;
 
-    std::vector<std::pair<std::string, double>> by_family;  // ms per decode step, biggest first
-    std::map<std::string, int> launches;
+    // The profile of one decode step, summed by kernel (one name: one shape) and by family.
+    struct Row {
+        std::string name;
+        double ms = 0;
+        int launches = 0;
+        uint64_t bytes = 0;
+    };
+    std::vector<Row> by_kernel, by_family;
     double profiled_ms = 0;
     if (o.profile && choice.kernels) {
         f.reset();
         f.prefill(prompt, 0);
-        std::map<std::string, double> sum;
-        for (const auto& [name, ms] : choice.kernels->profile_step(prompt[0], o.n_prompt)) {
-            sum[family_of(name)] += ms;
-            ++launches[family_of(name)];
-            profiled_ms += ms;
+        std::map<std::string, Row> kernel_rows, family_rows;
+        for (const engine::KernelTime& t : choice.kernels->profile_step(prompt[0], o.n_prompt)) {
+            for (auto [rows, key] : {std::pair{&kernel_rows, t.kernel}, std::pair{&family_rows, family_of(t.kernel)}}) {
+                Row& r = (*rows)[key];
+                r.name = key;
+                r.ms += t.ms;
+                ++r.launches;
+                r.bytes += t.weight_bytes;
+            }
+            profiled_ms += t.ms;
         }
-        by_family.assign(sum.begin(), sum.end());
-        std::sort(by_family.begin(), by_family.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+        for (const auto& [_, r] : kernel_rows) by_kernel.push_back(r);
+        for (const auto& [_, r] : family_rows) by_family.push_back(r);
+        for (auto* rows : {&by_kernel, &by_family}) std::sort(rows->begin(), rows->end(), [](const Row& a, const Row& b) { return a.ms > b.ms; });
         f.reset();
     }
+    const auto weight_rate = [&](const Row& r) {
+        return r.bytes == 0 ? std::string() : fmt::format("{:6.0f} GB/s of weights ({:.0f}% of copy)", static_cast<double>(r.bytes) / (r.ms * 1e-3) / 1e9,
+                                                         copy_gbps ? 100.0 * static_cast<double>(r.bytes) / (r.ms * 1e-3) / 1e9 / *copy_gbps : 0.0);
+    };
 
     if (o.json) {
         std::string out = fmt::format("{{\"model\": \"{}\", \"device\": \"{}\", \"n_prompt\": {}, \"n_gen\": {}, \"reps\": {}, "
@@ -252,10 +269,12 @@ int cmd_bench(const Args& args) {
                                "\"tg_fraction_of_bound\": {:.4f}",
                                *copy_gbps, token_bytes, bound, tg.mean() / bound);
         }
-        if (!by_family.empty()) {
+        if (!by_kernel.empty()) {
             std::vector<std::string> parts;
-            for (const auto& [name, ms] : by_family) parts.push_back(fmt::format("\"{}\": {{\"ms\": {:.4f}, \"launches\": {}}}", name, ms, launches[name]));
-            out += fmt::format(", \"decode_step_profile\": {{{}}}", fmt::join(parts, ", "));
+            for (const Row& r : by_kernel) {
+                parts.push_back(fmt::format("\"{}\": {{\"ms\": {:.4f}, \"launches\": {}, \"weight_bytes\": {}}}", r.name, r.ms, r.launches, r.bytes));
+            }
+            out += fmt::format(", \"decode_step_profile_ms\": {:.4f}, \"decode_step_profile\": {{{}}}", profiled_ms, fmt::join(parts, ", "));
         }
         fmt::print("{}}}\n", out);
     } else {
@@ -269,11 +288,15 @@ int cmd_bench(const Args& args) {
                        bound, static_cast<double>(token_bytes) / 1e6, *copy_gbps, 100.0 * tg.mean() / bound);
         }
         if (!by_family.empty()) {
-            fmt::print("decode step, by kernel family (each kernel alone, 20 launches in a graph):\n");
-            for (const auto& [name, ms] : by_family) {
-                fmt::print("  {:<20} {:9.1f} us  {:5.1f}%  {} launches\n", name, ms * 1e3, 100.0 * ms / profiled_ms, launches[name]);
+            fmt::print("decode step at position {}, by kernel family (each kernel alone, 20 launches in a graph):\n", o.n_prompt);
+            for (const Row& r : by_family) {
+                fmt::print("  {:<20} {:9.1f} us {:5.1f}%  {:4} launches  {}\n", r.name, r.ms * 1e3, 100.0 * r.ms / profiled_ms, r.launches, weight_rate(r));
             }
-            fmt::print("  {:<20} {:9.1f} us\n", "total", profiled_ms * 1e3);
+            fmt::print("  {:<20} {:9.1f} us (the step itself: {:.1f} us per token)\n", "sum", profiled_ms * 1e3, tg.values.empty() ? 0.0 : 1e6 / tg.mean());
+            fmt::print("by kernel:\n");
+            for (const Row& r : by_kernel) {
+                fmt::print("  {:8.1f} us {:4} x {:7.2f} us  {}  {}\n", r.ms * 1e3, r.launches, r.ms * 1e3 / r.launches, r.name, weight_rate(r));
+            }
         }
     }
     std::fflush(stdout);

@@ -22,6 +22,11 @@ namespace {
 
 constexpr int kBatch = 8;      // vectors per product launch: the GEMV's largest batch
 constexpr int kMinChunk = 8;   // prefill chunks are padded to at least this many rows
+// Decode attention comes in two variants, one graph each: below options.long_attention_from
+// positions, chunks of kShortChunk positions per CTA, so that a short cache still spreads over
+// many CTAs (measured on an H200 at 17 positions: 4.0 us with chunks of 64, 8.9 us with the
+// plan's 256); from there on, the plan's own chunk.
+constexpr uint32_t kShortChunk = 64;
 
 // A vector of activations in the forms its readers need: f32, or Q8_1 (int8 quants, then f16
 // {d, s} pairs per 32 values: k/8 bytes a row). Zero addresses are forms nobody reads.
@@ -47,6 +52,7 @@ struct Op {
     size_t kernel = 0;
     Args args;
     TracePoint trace;
+    uint64_t weight_bytes = 0;  // weight bytes the launch reads (products), for profiles
 };
 
 namespace {
@@ -154,16 +160,16 @@ struct KernelForward::Impl {
     uint64_t prefill_ctl = 0;    // s32 ids[R], then positions[R]
     int32_t* host_ctl = nullptr; // page-locked: 3 + 2R values
 
-    std::vector<Op> decode_ops;
+    std::vector<Op> decode_ops[2];                      // short and long caches
+    std::unique_ptr<ptxsmith::runtime::Graph> graph[2];
     std::map<int, std::vector<Op>> prefill_ops;  // by padded chunk length
-    std::unique_ptr<ptxsmith::runtime::Graph> graph;
     std::vector<float> host_logits;
 
     Impl(ptxsmith::runtime::Device& d, const model::Weights& weights_, const KernelForwardOptions& o, const UploadProgress& progress)
         : dev(d), w(weights_), hp(weights_.hparams), opt(o), weights(d, weights_, progress), set(d) {}
 
     ~Impl() {
-        graph.reset();
+        for (auto& g : graph) g.reset();
         if (host_ctl) dev.free_host(host_ctl);
         arena.reset();
         if (cache_base) dev.free(cache_base);
@@ -188,8 +194,12 @@ struct KernelForward::Impl {
             v_cache.push_back(cache_base + per_cache * (2 * static_cast<uint64_t>(l) + 1));
         }
 
-        const auto decode = instance("decode_attention", attention_params())->args();
-        const uint64_t partial_bytes = decode[5].count * 4, counter_bytes = decode[6].count * 4;
+        uint64_t partial_bytes = 0, counter_bytes = 0;
+        for (const uint32_t chunk : {decode_chunk(0), decode_chunk(1)}) {
+            const auto decode = instance("decode_attention", decode_params(chunk))->args();
+            partial_bytes = std::max<uint64_t>(partial_bytes, decode[5].count * 4);
+            counter_bytes = std::max<uint64_t>(counter_bytes, decode[6].count * 4);
+        }
         const auto q8 = [&](uint64_t width) { return R * width + R * width / 8; };
         const uint64_t bytes = R * E * 4 * 2 + q8(E) + R * (Q + 2 * KV) * 4 + R * Q * 4 * 2 + q8(Q) + R * F * 4 + q8(F) +
                                static_cast<uint64_t>(hp.n_vocab) * 4 + partial_bytes + counter_bytes + (3 + 2 * R) * 4 * 2 +
@@ -218,6 +228,16 @@ struct KernelForward::Impl {
         dev.memset(counters, 0, counter_bytes);  // decode_attention leaves them zero after each launch
         host_ctl = static_cast<int32_t*>(dev.alloc_host((3 + 2 * R) * 4));
         host_logits.resize(static_cast<size_t>(hp.n_vocab));
+    }
+
+    // The decode attention chunk of a variant (0: short caches, 1: long; 0 lets the plan choose).
+    uint32_t decode_chunk(int variant) const {
+        return variant == 0 && hp.gqa_group() <= 8 ? kShortChunk : 0;
+    }
+    ParamValues decode_params(uint32_t chunk) const {
+        ParamValues p = attention_params();
+        p.set("chunk", word(int64_t{chunk}));
+        return p;
     }
 
     ParamValues attention_params() const {
@@ -258,7 +278,7 @@ struct KernelForward::Impl {
             if (q8_out) a.ptr(out.q + row * N).ptr(out.ds + row * N / 8);
             else a.ptr(out.f32 + row * N * 4);
             ops.push_back({add_kernel(family_of(wt.type), gemv_params(wt, batch, epilogue, q8_out ? "q8_1" : "f32")),
-                           std::move(a), r == 0 ? trace : TracePoint{}});
+                           std::move(a), r == 0 ? trace : TracePoint{}, wt.data.size() + (up ? up->data.size() : 0)});
         }
     }
 
@@ -266,8 +286,9 @@ struct KernelForward::Impl {
         return {point, layer, TracePoint::f32, at, 0, static_cast<size_t>(count)};
     }
 
-    // The layers of a pass over `rows` new tokens (1: a decode step; else a padded prefill chunk).
-    std::vector<Op> plan_layers(int rows) {
+    // The layers of a pass over `rows` new tokens (1: a decode step with decode attention in
+    // chunks of `decode_chunk`; else a padded prefill chunk).
+    std::vector<Op> plan_layers(int rows, uint32_t decode_chunk = 0) {
         std::vector<Op> ops;
         const bool decode = rows == 1;
         const uint64_t ids = decode ? decode_ctl : prefill_ctl;
@@ -307,7 +328,7 @@ struct KernelForward::Impl {
             ops.push_back({add_kernel("rope_kv_scatter", rope), std::move(ra), {}});
 
             if (decode) {
-                ops.push_back({add_kernel("decode_attention", attention_params()),
+                ops.push_back({add_kernel("decode_attention", decode_params(decode_chunk)),
                                Args().ptr(q_rot).ptr(k_cache[layer]).ptr(v_cache[layer]).ptr(decode_ctl + 8).ptr(att)
                                    .ptr(partials).ptr(counters),
                                f32_point("attn", l, att, hp.q_dim())});
@@ -366,8 +387,10 @@ KernelForward::KernelForward(ptxsmith::runtime::Device& dev, const model::Weight
     m.cache_rows = options.ctx + options.max_chunk;
     m.allocate();
 
-    m.decode_ops = m.plan_layers(1);
-    for (Op& op : m.plan_head(0)) m.decode_ops.push_back(std::move(op));
+    for (int variant = 0; variant < 2; ++variant) {
+        m.decode_ops[variant] = m.plan_layers(1, m.decode_chunk(variant));
+        for (Op& op : m.plan_head(0)) m.decode_ops[variant].push_back(std::move(op));
+    }
     for (int rows = kMinChunk; rows <= options.max_chunk; rows *= 2) m.prefill_ops[rows] = m.plan_layers(rows);
     m.set.compile();
 
@@ -424,22 +447,24 @@ void KernelForward::run_step(int32_t token, int pos) {
     m.host_ctl[1] = pos;
     m.host_ctl[2] = pos + 1;
     m.dev.upload_async(m.decode_ctl, m.host_ctl, 3 * 4);
+    const int variant = pos < m.opt.long_attention_from ? 0 : 1;
+    const std::vector<Op>& ops = m.decode_ops[variant];
     if (tracing() || !m.opt.graph) {
-        run(m.decode_ops);
+        run(ops);
     } else {
-        if (!m.graph) {
+        std::unique_ptr<ptxsmith::runtime::Graph>& graph = m.graph[variant];
+        if (!graph) {
             m.dev.synchronize();  // the control values are in place before the capture starts
             m.dev.begin_capture();
             try {
-                run(m.decode_ops);
+                run(ops);
             } catch (...) {
-                m.graph = m.dev.end_capture();
-                m.graph.reset();
+                m.dev.end_capture();
                 throw;
             }
-            m.graph = m.dev.end_capture();
+            graph = m.dev.end_capture();
         }
-        m.graph->replay();
+        graph->replay();
     }
     filled_ = pos + 1;
 }
@@ -489,21 +514,21 @@ std::span<const float> KernelForward::prefill(std::span<const int32_t> tokens, i
     return m.host_logits;
 }
 
-std::vector<std::pair<std::string, double>> KernelForward::profile_step(int32_t token, int pos) {
+std::vector<KernelTime> KernelForward::profile_step(int32_t token, int pos) {
     run_step(token, pos);
     Impl& m = *impl_;
     // Each kernel is launched kRepeats times in a captured graph and the replay is timed, as the
     // step itself runs: individual launches would measure how fast the host can launch instead.
     constexpr int kRepeats = 20;
-    std::vector<std::pair<std::string, double>> times;
-    for (const Op& op : m.decode_ops) {
+    std::vector<KernelTime> times;
+    for (const Op& op : m.decode_ops[pos < m.opt.long_attention_from ? 0 : 1]) {
         const Launchable& k = m.set[op.kernel];
         m.dev.begin_capture();
         for (int i = 0; i < kRepeats; ++i) m.dev.launch(*k.kernel, k.dims, op.args);
         const std::unique_ptr<ptxsmith::runtime::Graph> repeated = m.dev.end_capture();
         repeated->replay();  // warm-up
         const double ms = m.dev.measure_ms([&] { repeated->replay(); });
-        times.emplace_back(k.name, ms / kRepeats);
+        times.push_back({k.name, ms / kRepeats, op.weight_bytes});
     }
     return times;
 }

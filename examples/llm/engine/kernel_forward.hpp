@@ -40,6 +40,16 @@ struct KernelForwardOptions {
     int ctx = 4096;        // positions the cache holds: 1 .. the model's context length
     int max_chunk = 512;   // prefill rows per pass: a power of two, 8 .. 4096
     bool graph = true;     // replay the decode step as a captured graph
+    // From this position on, decode attention uses the plan's chunk size; below it, smaller
+    // chunks that spread a short cache over more CTAs (two graphs; kernel_forward.cpp).
+    int long_attention_from = 2048;
+};
+
+// One launch of a profiled decode step.
+struct KernelTime {
+    std::string kernel;
+    double ms = 0;
+    uint64_t weight_bytes = 0;  // the weights it reads (matrix-vector products), else 0
 };
 
 struct MemoryUse {
@@ -70,7 +80,7 @@ public:
     // Device milliseconds of each kernel of one decode step at `pos`, in step order: after the
     // step has run once, each kernel is replayed alone (20 launches in a graph). Positions up to
     // pos must be filled; afterwards the activations and cache row pos hold garbage (reset()).
-    std::vector<std::pair<std::string, double>> profile_step(int32_t token, int pos);
+    std::vector<KernelTime> profile_step(int32_t token, int pos);
 
     struct Impl;
 
