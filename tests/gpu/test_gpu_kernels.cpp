@@ -1,9 +1,13 @@
 // Every registered kernel on the GPU against its CPU reference, at its default (full) shape, its
 // test shapes and its GPU-only full-size shapes, on fresh random data with poisoned outputs. Without a usable CUDA driver
 // and GPU the test exits with 77, which ctest counts as skipped.
+//   gpu_kernel_tests [FAMILY ...]   only the families named (default: every one)
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "kernels/check.hpp"
 #include "kernels/registry.hpp"
@@ -14,7 +18,8 @@ namespace ptxsmith::runtime {
 bool cuda_device_available(std::string* why_not);
 }
 
-int main() {
+int main(int argc, char** argv) {
+    const std::vector<std::string> only(argv + 1, argv + argc);
     std::string why;
     if (!ptxsmith::runtime::cuda_device_available(&why)) {
         fmt::print("SKIPPED: no GPU ({})\n", why);
@@ -25,6 +30,7 @@ int main() {
     std::random_device rd;
     int passed = 0, failed = 0;
     for (const kernels::Family& f : kernels::registry()) {
+        if (!only.empty() && std::find(only.begin(), only.end(), f.info.name) == only.end()) continue;
         std::vector<kernels::ParamValues> shapes{kernels::ParamValues{}};
         shapes.insert(shapes.end(), f.info.test_shapes.begin(), f.info.test_shapes.end());
         shapes.insert(shapes.end(), f.info.gpu_shapes.begin(), f.info.gpu_shapes.end());

@@ -3,6 +3,7 @@
 // it on the tiny and 1b models, and once under compute-sanitizer.
 //
 //   forward_check MODEL [--device cuda|interp] [--steps S] [--tokens N] [--prompts P] [--no-graph]
+//                       [--long-from POS]   (decode attention's long-cache variant from POS; default 48)
 //
 // 1. Layer by layer: S decode steps with every traced output (model/forward.hpp) of both passes
 //    compared, max |kernel - reference| over max |reference| per point; worst per point printed.
@@ -57,12 +58,13 @@ int number(const std::string& option, const std::string& text) {
 
 int main(int argc, char** argv) try {
     if (argc < 2) {
-        std::fputs("usage: forward_check MODEL [--device cuda|interp] [--steps S] [--tokens N] [--prompts P] [--no-graph]\n", stderr);
+        std::fputs("usage: forward_check MODEL [--device cuda|interp] [--steps S] [--tokens N] [--prompts P] [--no-graph] [--long-from POS]\n", stderr);
         return 2;
     }
     std::string device = "cuda";
     int steps = 3, tokens = 32, prompts = 3;
     bool graph = true;
+    int long_from = 48;  // both decode attention variants (and graphs) take turns in the greedy runs
     for (int i = 2; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&] {
@@ -74,6 +76,7 @@ int main(int argc, char** argv) try {
         else if (a == "--tokens") tokens = number(a, value());
         else if (a == "--prompts") prompts = number(a, value());
         else if (a == "--no-graph") graph = false;
+        else if (a == "--long-from") long_from = number(a, value());
         else throw ptxsmith::Error("unknown option " + a);
     }
     const llm::gguf::Reader reader = llm::gguf::Reader::open(argv[1]);
@@ -86,6 +89,7 @@ int main(int argc, char** argv) try {
     options.ctx = ctx;
     options.max_chunk = 16;
     options.graph = graph;
+    options.long_attention_from = long_from;
     llm::engine::KernelForward kf(*dev, weights, options);
     llm::model::CpuForward cpu(weights, ctx);
     fmt::print("{}: {} layers, device {} ({})\n", argv[1], hp.n_layer, dev->info().kind, dev->info().name);
