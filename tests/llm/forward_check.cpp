@@ -3,7 +3,7 @@
 // it on the tiny and 1b models, and once under compute-sanitizer.
 //
 //   forward_check MODEL [--device cuda|interp] [--steps S] [--tokens N] [--prompts P] [--no-graph]
-//                       [--long-from POS]   (decode attention's long-cache variant from POS; default 48)
+//                       [--long-from POS]   (decode attention's long-cache variant from POS; default 24)
 //
 // 1. Layer by layer: S decode steps with every traced output (model/forward.hpp) of both passes
 //    compared, max |kernel - reference| over max |reference| per point; worst per point printed.
@@ -64,7 +64,7 @@ int main(int argc, char** argv) try {
     std::string device = "cuda";
     int steps = 3, tokens = 32, prompts = 3;
     bool graph = true;
-    int long_from = 48;  // both decode attention variants (and graphs) take turns in the greedy runs
+    int long_from = 24;  // both decode attention variants (and graphs) take turns in the greedy runs
     for (int i = 2; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&] {
