@@ -42,7 +42,7 @@ struct KernelForwardOptions {
     bool graph = true;     // replay the decode step as a captured graph
     // From this position on, decode attention uses the plan's chunk size; below it, smaller
     // chunks that spread a short cache over more CTAs (two graphs; kernel_forward.cpp).
-    int long_attention_from = 2048;
+    int long_attention_from = 1024;
 };
 
 // One launch of a profiled decode step.

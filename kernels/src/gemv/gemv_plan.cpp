@@ -71,7 +71,14 @@ GemvPlan plan_gemv(const GemvShape& s) {
         p.rows_per_warp = 1;
         switch (s.weights) {
         case quant::GgmlType::q4_k: p.unit_weights = 64; p.unroll = 1; p.warps = 4; p.rows_per_warp = 2; break;
-        case quant::GgmlType::q6_k: p.unit_weights = 32; p.unroll = 1; p.warps = 8; p.rows_per_warp = 2; break;
+        case quant::GgmlType::q6_k:
+            p.unit_weights = 32; p.unroll = 1; p.warps = 8; p.rows_per_warp = 2;
+            // Few rows (1024 x 4096, a GQA model's K and V): 16 rows per CTA leave most SMs
+            // idle, so each row's K range is split over 4 warps of a 4-warp CTA instead (H200:
+            // 2.98 us instead of 4.64 us; at 4096 rows the default stays ahead, 6.68 us against
+            // 7.70 us).
+            if (s.n <= 1024 && s.epilogue != GemvEpilogue::swiglu) { p.warps = 4; p.k_split = 4; }
+            break;
         case quant::GgmlType::q8_0: p.unit_weights = 32; p.unroll = 1; p.warps = 4; p.k_split = 4; break;
         default: p.unit_weights = 8; p.unroll = 1; p.warps = 8; p.k_split = 2; break;
         }
