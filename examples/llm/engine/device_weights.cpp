@@ -59,14 +59,25 @@ private:
 
 bool is_vector(const model::TensorView& t) { return t.rows == 1; }
 
-DeviceWeights::DeviceWeights(ptxsmith::runtime::Device& dev, const model::Weights& weights, const UploadProgress& progress)
+DeviceWeights::DeviceWeights(ptxsmith::runtime::Device& dev, const model::Weights& weights, const UploadProgress& progress,
+                             const std::vector<std::vector<const model::TensorView*>>& contiguous)
     : dev_(dev) {
     const std::vector<const model::TensorView*> tensors = weights.all();
     uint64_t total = 0;
+    // The groups first, each starting aligned and packed inside; then everything else.
+    for (const auto& group : contiguous) {
+        for (const model::TensorView* t : group) {
+            if (offsets_.count(t->name) != 0) throw ptxsmith::Error(fmt::format("tensor '{}' is in two contiguous groups", t->name));
+            offsets_[t->name] = bytes_;
+            bytes_ += device_bytes(*t);
+        }
+        bytes_ = aligned(bytes_);
+    }
     for (const model::TensorView* t : tensors) {
+        total += device_bytes(*t);
+        if (offsets_.count(t->name) != 0) continue;
         offsets_[t->name] = bytes_;
         bytes_ += aligned(device_bytes(*t));
-        total += device_bytes(*t);
     }
     base_ = dev.alloc(bytes_, "model weights");
     try {

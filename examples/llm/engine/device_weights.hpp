@@ -3,6 +3,10 @@
 // form the kernels read them in. Everything lives in one allocation, each tensor at a 256-byte
 // aligned offset, so loading makes one driver allocation and freeing one more.
 //
+// Groups of matrices can be asked to lie back to back (no padding between them): matrices of one
+// format and width then read as one taller matrix, so that one launch computes all their products
+// (the Q, K and V projections of a layer, for instance).
+//
 // The upload streams through two page-locked staging buffers: while one is copied to the device,
 // the next piece of the memory-mapped file is copied into the other.
 #pragma once
@@ -11,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "model/weights.hpp"
 #include "ptxsmith/runtime/device.hpp"
@@ -22,7 +27,9 @@ using UploadProgress = std::function<void(uint64_t done, uint64_t total)>;
 
 class DeviceWeights {
 public:
-    DeviceWeights(ptxsmith::runtime::Device& dev, const model::Weights& weights, const UploadProgress& progress = {});
+    // `contiguous`: groups of tensors of `weights` to place back to back, each group in its order.
+    DeviceWeights(ptxsmith::runtime::Device& dev, const model::Weights& weights, const UploadProgress& progress = {},
+                  const std::vector<std::vector<const model::TensorView*>>& contiguous = {});
     ~DeviceWeights();
     DeviceWeights(const DeviceWeights&) = delete;
     DeviceWeights& operator=(const DeviceWeights&) = delete;

@@ -55,6 +55,7 @@ struct Op {
     Args args;
     TracePoint trace;
     uint64_t weight_bytes = 0;  // weight bytes the launch reads (products), for profiles
+    std::vector<TracePoint> more_traces = {};  // a merged product's other outputs
 };
 
 namespace {
@@ -133,6 +134,24 @@ void check_model(const model::Weights& w) {
                         hp.rope_scaling_factor));
 }
 
+// The projections of one layer that one decode launch computes together: Q, K and V when they
+// share a format, else Q and K when those do (the maker's Q4_K_M mix gives some layers a Q6_K V),
+// else none. They are stored back to back (DeviceWeights) and read as one taller matrix.
+std::vector<const TensorView*> fused_projections(const model::LayerWeights& l) {
+    const auto same = [](const TensorView& a, const TensorView& b) { return a.type == b.type && a.cols == b.cols; };
+    if (same(l.wq, l.wk) && same(l.wq, l.wv)) return {&l.wq, &l.wk, &l.wv};
+    if (same(l.wq, l.wk)) return {&l.wq, &l.wk};
+    return {};
+}
+
+std::vector<std::vector<const TensorView*>> fused_groups(const model::Weights& w) {
+    std::vector<std::vector<const TensorView*>> groups;
+    for (const model::LayerWeights& l : w.layers) {
+        if (auto g = fused_projections(l); !g.empty()) groups.push_back(std::move(g));
+    }
+    return groups;
+}
+
 }  // namespace
 
 struct KernelForward::Impl {
@@ -168,7 +187,7 @@ struct KernelForward::Impl {
     std::vector<float> host_logits;
 
     Impl(ptxsmith::runtime::Device& d, const model::Weights& weights_, const KernelForwardOptions& o, const UploadProgress& progress)
-        : dev(d), w(weights_), hp(weights_.hparams), opt(o), weights(d, weights_, progress), set(d) {}
+        : dev(d), w(weights_), hp(weights_.hparams), opt(o), weights(d, weights_, progress, fused_groups(weights_)), set(d) {}
 
     ~Impl() {
         for (auto& g : graph) g.reset();
@@ -308,9 +327,25 @@ struct KernelForward::Impl {
             const bool qkv_q8 = reads_q8(lw.wq) || reads_q8(lw.wk) || reads_q8(lw.wv);
             const bool qkv_f32 = !reads_q8(lw.wq) || !reads_q8(lw.wk) || !reads_q8(lw.wv);
             norm(ops, rows, x, lw.attn_norm, qkv_f32, qkv_q8, "attn_in", l);
-            product(ops, rows, lw.wq, nullptr, "store", xn, {q}, f32_point("q", l, q, hp.q_dim()));
-            product(ops, rows, lw.wk, nullptr, "store", xn, {k}, f32_point("k", l, k, hp.kv_dim()));
-            product(ops, rows, lw.wv, nullptr, "store", xn, {v}, f32_point("v", l, v, hp.v_dim()));
+            // A decode step keeps q, k and v back to back in q's buffer, so that the fused
+            // projections write them with one launch; a chunk keeps them apart ([rows][width] each).
+            const uint64_t k_at = decode ? q + static_cast<uint64_t>(hp.q_dim()) * 4 : k;
+            const uint64_t v_at = decode ? k_at + static_cast<uint64_t>(hp.kv_dim()) * 4 : v;
+            const std::vector<const TensorView*> fused = decode ? fused_projections(lw) : std::vector<const TensorView*>{};
+            if (!fused.empty()) {
+                TensorView merged = lw.wq;  // the group, read as one matrix from wq's address
+                merged.rows = 0;
+                size_t bytes = 0;
+                for (const TensorView* t : fused) merged.rows += t->rows, bytes += t->data.size();
+                merged.data = {lw.wq.data.data(), bytes};
+                product(ops, rows, merged, nullptr, "store", xn, {q}, f32_point("q", l, q, hp.q_dim()));
+                ops.back().more_traces.push_back(f32_point("k", l, k_at, hp.kv_dim()));
+                if (fused.size() == 3) ops.back().more_traces.push_back(f32_point("v", l, v_at, hp.v_dim()));
+            } else {
+                product(ops, rows, lw.wq, nullptr, "store", xn, {q}, f32_point("q", l, q, hp.q_dim()));
+                product(ops, rows, lw.wk, nullptr, "store", xn, {k_at}, f32_point("k", l, k_at, hp.kv_dim()));
+            }
+            if (fused.size() < 3) product(ops, rows, lw.wv, nullptr, "store", xn, {v_at}, f32_point("v", l, v_at, hp.v_dim()));
 
             // RoPE, the cache writes and the biases in one kernel; Q comes out f32 for decode
             // attention, f16 for flash attention.
@@ -322,7 +357,7 @@ struct KernelForward::Impl {
             rope.set("q-out", decode ? "f32" : "f16");
             rope.set("bias", lw.bq ? "1" : "0");
             Args ra;
-            ra.ptr(q).ptr(k).ptr(v);
+            ra.ptr(q).ptr(k_at).ptr(v_at);
             if (lw.bq) {
                 require(lw.bk && lw.bv, fmt::format("layer {} has a Q bias but no K or V bias", l));
                 ra.ptr(weights[*lw.bq]).ptr(weights[*lw.bk]).ptr(weights[*lw.bv]);
@@ -419,19 +454,24 @@ void KernelForward::run(const std::vector<Op>& ops) {
     for (const Op& op : ops) {
         const Launchable& k = m.set[op.kernel];
         m.dev.launch(*k.kernel, k.dims, op.args);
-        const TracePoint& t = op.trace;
-        if (!tracing() || t.form == TracePoint::none) continue;
-        values.resize(t.count);
-        if (t.form == TracePoint::f32) {
-            m.dev.download(values.data(), t.a, t.count * 4);
-        } else {
-            std::vector<int8_t> qs(t.count);
-            std::vector<uint16_t> ds(t.count / 16);
-            m.dev.download(qs.data(), t.a, qs.size());
-            m.dev.download(ds.data(), t.b, ds.size() * 2);
-            quant::dequantize_q8_1(qs.data(), ds.data(), static_cast<int64_t>(t.count), values.data());
+        if (!tracing()) continue;
+        std::vector<const TracePoint*> points{&op.trace};
+        for (const TracePoint& t : op.more_traces) points.push_back(&t);
+        for (const TracePoint* p : points) {
+            const TracePoint& t = *p;
+            if (t.form == TracePoint::none) continue;
+            values.resize(t.count);
+            if (t.form == TracePoint::f32) {
+                m.dev.download(values.data(), t.a, t.count * 4);
+            } else {
+                std::vector<int8_t> qs(t.count);
+                std::vector<uint16_t> ds(t.count / 16);
+                m.dev.download(qs.data(), t.a, qs.size());
+                m.dev.download(ds.data(), t.b, ds.size() * 2);
+                quant::dequantize_q8_1(qs.data(), ds.data(), static_cast<int64_t>(t.count), values.data());
+            }
+            trace(t.point, t.layer, values);
         }
-        trace(t.point, t.layer, values);
     }
 }
 
