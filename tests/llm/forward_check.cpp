@@ -128,8 +128,8 @@ int main(int argc, char** argv) try {
     kf.set_trace(nullptr);
     fmt::print("layer by layer: {} points over {} steps; worst relative error per point:\n", compared_points, steps);
     for (const auto& [p, e] : worst) fmt::print("  {:<8} {:.5f} (tolerance {})\n", p, e, tolerance(p));
-    if (compared_points != steps * (hp.n_layer * 9 + 2)) {
-        fmt::print("expected {} points\n", steps * (hp.n_layer * 9 + 2));
+    if (compared_points != steps * (hp.n_layer * 10 + 3)) {
+        fmt::print("expected {} points\n", steps * (hp.n_layer * 10 + 3));
         ok = false;
     }
 

@@ -114,7 +114,7 @@ TEST_CASE("interpreter: every traced output of the first steps matches the CPU r
         cpu.step(tokens[static_cast<size_t>(pos)], pos);
         kf.step(tokens[static_cast<size_t>(pos)], pos);
         // Every point of every layer, and the head.
-        CHECK(got.size() == static_cast<size_t>(m.hp.n_layer) * 9 + 2);
+        CHECK(got.size() == static_cast<size_t>(m.hp.n_layer) * 10 + 3);
         for (const auto& [key, values] : got) {
             CAPTURE(key);
             CAPTURE(pos);

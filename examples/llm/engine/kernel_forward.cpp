@@ -319,7 +319,7 @@ struct KernelForward::Impl {
         const TensorView& table = w.token_embd;
         ops.push_back({add_kernel("embed_rows", {{"type", type_word(table.type)}, {"k", word(table.cols)},
                                                  {"vocab", word(table.rows)}, {"tokens", word(int64_t{rows})}}),
-                       Args().ptr(weights[table]).ptr(ids).ptr(x), {}});
+                       Args().ptr(weights[table]).ptr(ids).ptr(x), f32_point("embd", -1, x, hp.n_embd)});
 
         const std::string style = hp.rope_style == model::RopeStyle::neox ? "neox" : "normal";
         for (int l = 0; l < hp.n_layer; ++l) {
@@ -364,7 +364,9 @@ struct KernelForward::Impl {
             }
             const auto layer = static_cast<size_t>(l);
             ra.ptr(pos).ptr(k_cache[layer]).ptr(v_cache[layer]).ptr(q_rot);
-            ops.push_back({add_kernel("rope_kv_scatter", rope), std::move(ra), {}});
+            // Traced in a decode step only, where Q comes out f32.
+            ops.push_back({add_kernel("rope_kv_scatter", rope), std::move(ra),
+                           decode ? f32_point("q_rope", l, q_rot, hp.q_dim()) : TracePoint{}});
 
             if (decode) {
                 ops.push_back({add_kernel("decode_attention", decode_params(decode_chunk)),

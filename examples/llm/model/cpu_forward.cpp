@@ -180,6 +180,7 @@ std::span<const float> CpuForward::step(int32_t token, int pos) {
         throw ptxsmith::Error(fmt::format("position {} cannot run: {} positions are cached, the context holds {}", pos, filled_, ctx_));
     }
     kernels::quant::dequantize(w_.token_embd.type, w_.token_embd.row(token).data(), x_.data(), hp_.n_embd);
+    trace("embd", -1, x_);
 
     const auto hd = static_cast<size_t>(hp_.head_dim);
     for (size_t l = 0; l < w_.layers.size(); ++l) {
@@ -199,6 +200,7 @@ std::span<const float> CpuForward::step(int32_t token, int pos) {
         if (!lc.bk.empty()) add_to(k_, lc.bk);
         if (!lc.bv.empty()) add_to(v_, lc.bv);
         for (size_t h = 0; h < static_cast<size_t>(hp_.n_head); ++h) cpu::rope(std::span(q_).subspan(h * hd, hd), pos, inv_freq_, hp_.rope_style);
+        trace("q_rope", layer, q_);
         for (size_t h = 0; h < static_cast<size_t>(hp_.n_head_kv); ++h) cpu::rope(std::span(k_).subspan(h * hd, hd), pos, inv_freq_, hp_.rope_style);
         std::copy(k_.begin(), k_.end(), k_cache_[l].begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(pos) * k_.size()));
         std::copy(v_.begin(), v_.end(), v_cache_[l].begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(pos) * v_.size()));

@@ -13,8 +13,10 @@
 namespace llm::model {
 
 // A named intermediate vector of one step, for layer-by-layer comparisons between forward passes.
-// Points, in the order a step reaches them (layer is -1 for the last three):
+// Points, in the order a step reaches them (layer is -1 for embd, out_in and logits):
+//   embd      the token's embedding row
 //   attn_in   rmsnorm(x) * attn_norm           q, k, v   the projections, before bias and RoPE
+//   q_rope    q with its bias and RoPE
 //   attn      attention output (all heads)     x_attn    the residual stream after attention
 //   ffn_in    rmsnorm(x) * ffn_norm            ffn_act   silu(gate) * up
 //   x_ffn     the residual stream after the feed-forward block
