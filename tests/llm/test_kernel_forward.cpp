@@ -115,12 +115,13 @@ TEST_CASE("interpreter: every traced output of the first steps matches the CPU r
         kf.step(tokens[static_cast<size_t>(pos)], pos);
         // Every point of every layer, and the head.
         CHECK(got.size() == static_cast<size_t>(m.hp.n_layer) * 10 + 3);
-        for (const auto& [key, values] : got) {
+        for (const auto& entry : got) {
+            const std::string& key = entry.first;  // not a structured binding: CAPTURE's lambda takes it
             CAPTURE(key);
             CAPTURE(pos);
             REQUIRE(ref.count(key) == 1);
             const std::string point = key.substr(0, key.find('/'));
-            CHECK(relative_error(ref.at(key), values) <= tolerance(point));
+            CHECK(relative_error(ref.at(key), entry.second) <= tolerance(point));
         }
     }
 }
