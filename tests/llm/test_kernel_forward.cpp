@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -226,6 +227,10 @@ TEST_CASE("the kernel forward refuses what its kernels cannot run, naming it") {
     auto dev = ptxsmith::runtime::open_interp_device();
     CHECK_THROWS_WITH_AS(llm::engine::KernelForward(*dev, m.weights, options(32, 8)),
                          doctest::Contains("token_embd.weight is f32"), ptxsmith::Error);
+    // Asked beforehand (what --device auto does to fall back to the CPU reference).
+    const std::optional<std::string> why = llm::engine::unsupported_reason(m.weights);
+    REQUIRE(why.has_value());
+    CHECK(why->find("token_embd.weight is f32") != std::string::npos);
 
     s.matrix_type = GgmlType::q8_0;
     s.head_dim = 32;  // the attention kernels take 64, 128 or 256
@@ -240,6 +245,7 @@ TEST_CASE("the kernel forward refuses what its kernels cannot run, naming it") {
     s.n_rot = 64;
     Model ok = model_test::random_model(s, 1);
     const Loaded o(llm::gguf::Reader::parse(ok.to_gguf(), "ok.gguf"));
+    CHECK_FALSE(llm::engine::unsupported_reason(o.weights).has_value());
     CHECK_THROWS_WITH_AS(llm::engine::KernelForward(*dev, o.weights, options(32, 12)),
                          doctest::Contains("power of two"), ptxsmith::Error);
     CHECK_THROWS_WITH_AS(llm::engine::KernelForward(*dev, o.weights, options(65, 8)),

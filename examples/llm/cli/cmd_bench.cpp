@@ -147,6 +147,26 @@ std::string family_of(const std::string& kernel) {
     return best;
 }
 
+// A JSON string literal of text (quotes, backslashes and control characters escaped).
+std::string json_string(const std::string& text) {
+    std::string out = "\"";
+    for (const char c : text) {
+        if (c == '"' || c == '\\') out += '\\', out += c;
+        else if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        else out += c;
+    }
+    return out + "\"";
+}
+
+// Removes a directory tree when it goes out of scope, errors ignored.
+struct RemoveOnExit {
+    std::filesystem::path dir;
+    ~RemoveOnExit() {
+        std::error_code ec;
+        if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+    }
+};
+
 std::string json_stat(const Stat& s) {
     return fmt::format("{{\"mean\": {:.3f}, \"stdev\": {:.3f}, \"runs\": [{:.3f}]}}", s.mean(), s.stdev(), fmt::join(s.values, ", "));
 }
@@ -162,7 +182,7 @@ int cmd_bench(const Args& args) {
     const model::HParams hp = model::HParams::from_gguf(reader);
     const model::Weights weights = model::Weights::locate(reader, hp);
     const int ctx = o.n_prompt + o.n_gen + 1;
-    if (ctx > hp.n_ctx_train) {
+    if (hp.n_ctx_train > 0 && ctx > hp.n_ctx_train) {
         throw ptxsmith::Error(fmt::format("-p {} and -n {} need {} positions; the model's context holds {}", o.n_prompt, o.n_gen, ctx,
                                           hp.n_ctx_train));
     }
@@ -174,13 +194,13 @@ int cmd_bench(const Args& args) {
 
     // Cold and warm JIT: two loads through a fresh, empty disk cache; the second is kept.
     std::optional<double> jit_cold, jit_warm;
-    std::filesystem::path cache_dir;
+    RemoveOnExit cache_dir;  // declared before `choice`, so removed after the forward is gone
     ForwardChoice choice;
     const bool kernel_device = o.device != "cpu";
     if (o.jit && kernel_device) {
-        cache_dir = std::filesystem::temp_directory_path() / fmt::format("ptxsmith-bench-cache-{}", std::random_device{}());
-        std::filesystem::create_directories(cache_dir);
-        ::setenv("PTXSMITH_CACHE_DIR", cache_dir.c_str(), 1);
+        cache_dir.dir = std::filesystem::temp_directory_path() / fmt::format("ptxsmith-bench-cache-{}", std::random_device{}());
+        std::filesystem::create_directories(cache_dir.dir);
+        ::setenv("PTXSMITH_CACHE_DIR", cache_dir.dir.c_str(), 1);
         fs.quiet = true;
         {
             ForwardChoice cold = make_forward(weights, fs);
@@ -260,9 +280,9 @@ int cmd_bench(const Args& args) {
     };
 
     if (o.json) {
-        std::string out = fmt::format("{{\"model\": \"{}\", \"device\": \"{}\", \"n_prompt\": {}, \"n_gen\": {}, \"reps\": {}, "
+        std::string out = fmt::format("{{\"model\": {}, \"device\": {}, \"n_prompt\": {}, \"n_gen\": {}, \"reps\": {}, "
                                       "\"pp_tokens_per_s\": {}, \"tg_tokens_per_s\": {}, \"ttft_ms\": {}",
-                                      o.model, choice.described, o.n_prompt, o.n_gen, o.reps, json_stat(pp), json_stat(tg), json_stat(ttft));
+                                      json_string(o.model), json_string(choice.described), o.n_prompt, o.n_gen, o.reps, json_stat(pp), json_stat(tg), json_stat(ttft));
         if (jit_cold) out += fmt::format(", \"jit_cold_s\": {:.4f}, \"jit_warm_s\": {:.4f}", *jit_cold, jit_warm.value_or(0));
         if (copy_gbps) {
             out += fmt::format(", \"copy_gb_per_s\": {:.1f}, \"weight_bytes_per_token\": {}, \"bound_tokens_per_s\": {:.1f}, "
@@ -288,7 +308,7 @@ int cmd_bench(const Args& args) {
                        bound, static_cast<double>(token_bytes) / 1e6, *copy_gbps, 100.0 * tg.mean() / bound);
         }
         if (!by_family.empty()) {
-            fmt::print("decode step at position {}, by kernel family (each kernel alone, 20 launches in a graph):\n", o.n_prompt);
+            fmt::print("decode step at position {}, by kernel family (each kernel's launches in turn from a graph, at least 20):\n", o.n_prompt);
             for (const Row& r : by_family) {
                 fmt::print("  {:<20} {:9.1f} us {:5.1f}%  {:4} launches  {}\n", r.name, r.ms * 1e3, 100.0 * r.ms / profiled_ms, r.launches, weight_rate(r));
             }
@@ -300,11 +320,6 @@ int cmd_bench(const Args& args) {
         }
     }
     std::fflush(stdout);
-    if (!cache_dir.empty()) {
-        choice = ForwardChoice{};
-        std::error_code ec;
-        std::filesystem::remove_all(cache_dir, ec);
-    }
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <optional>
 #include <cstdio>
 
 #include "model/cpu_forward.hpp"
@@ -74,6 +75,14 @@ ForwardChoice make_forward(const model::Weights& weights, const ForwardSettings&
     if (s.device == "interp") return kernel_forward(ptxsmith::runtime::open_interp_device(), weights, s, "");
     if (s.device != "auto") throw ptxsmith::Error(fmt::format("device '{}' has no forward pass", s.device));
 
+    // A model the kernels cannot run goes to the reference, whatever the hardware.
+    if (const std::optional<std::string> why = engine::unsupported_reason(weights)) {
+        ForwardSettings cpu = s;
+        cpu.device = "cpu";
+        ForwardChoice c = make_forward(weights, cpu);
+        c.described += fmt::format("; auto: the generated kernels cannot run this model ({})", *why);
+        return c;
+    }
     std::string no_gpu;
     std::unique_ptr<ptxsmith::runtime::Device> gpu;
     try {

@@ -2,8 +2,9 @@
 //   cpu     the f32 reference (model::CpuForward) on CPU threads
 //   cuda    the generated kernels on the first GPU
 //   interp  the generated kernels on the CPU interpreter (exactly the kernels a GPU would run)
-//   auto    cuda when a GPU is there; else interp for models up to kInterpMaxParams parameters
-//           (the interpreter is a checking tool, not a fast one), else cpu
+//   auto    cpu for a model the kernels cannot run (engine::unsupported_reason); else cuda when
+//           a GPU is there; else interp for models up to kInterpMaxParams parameters (the
+//           interpreter is a checking tool, not a fast one), else cpu
 #pragma once
 
 #include <cstdint>
@@ -37,13 +38,17 @@ struct ForwardChoice {
     std::string described;                                // "cuda (NVIDIA H100 ...)", with why auto chose it
 
     ForwardChoice() = default;
-    ForwardChoice(ForwardChoice&&) = default;
+    ForwardChoice(ForwardChoice&& o) noexcept
+        : device(std::move(o.device)), forward(std::move(o.forward)), kernels(o.kernels), described(std::move(o.described)) {
+        o.kernels = nullptr;
+    }
     // The forward goes before its device, whatever the member order would do.
     ForwardChoice& operator=(ForwardChoice&& o) noexcept {
         forward.reset();
         device = std::move(o.device);
         forward = std::move(o.forward);
         kernels = o.kernels;
+        o.kernels = nullptr;
         described = std::move(o.described);
         return *this;
     }

@@ -27,11 +27,21 @@ uint64_t device_bytes(const model::TensorView& t) {
 class Staging {
 public:
     explicit Staging(ptxsmith::runtime::Device& dev) : dev_(dev) {
-        for (void*& b : buffers_) b = dev.alloc_host(kStagingBytes);
+        buffers_[0] = dev.alloc_host(kStagingBytes);
+        try {
+            buffers_[1] = dev.alloc_host(kStagingBytes);
+        } catch (...) {
+            dev.free_host(buffers_[0]);
+            throw;
+        }
     }
+    // Never throws: after a device error the error being unwound is the one to report.
     ~Staging() {
-        dev_.synchronize();
-        for (void* b : buffers_) dev_.free_host(b);
+        try {
+            dev_.synchronize();
+            for (void* b : buffers_) dev_.free_host(b);
+        } catch (...) {
+        }
     }
     Staging(const Staging&) = delete;
     Staging& operator=(const Staging&) = delete;
@@ -102,7 +112,12 @@ DeviceWeights::DeviceWeights(ptxsmith::runtime::Device& dev, const model::Weight
     }
 }
 
-DeviceWeights::~DeviceWeights() { dev_.free(base_); }
+DeviceWeights::~DeviceWeights() {
+    try {
+        dev_.free(base_);
+    } catch (...) {  // after a device error; the error being unwound is the one to report
+    }
+}
 
 uint64_t DeviceWeights::operator[](const model::TensorView& t) const {
     const auto it = offsets_.find(t.name);

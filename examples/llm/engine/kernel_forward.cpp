@@ -6,6 +6,7 @@
 #include <bit>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "kernels/quant.hpp"
 #include "kernels/registry.hpp"
@@ -103,6 +104,7 @@ void require(bool ok, const std::string& what) {
 
 // Refuses, with the reason, a model these kernels cannot run.
 void check_model(const model::Weights& w) {
+    const auto biased = [](const model::LayerWeights& l) { return int{l.bq.has_value()} + int{l.bk.has_value()} + int{l.bv.has_value()}; };
     const model::HParams& hp = w.hparams;
     const auto matrix = [&](const TensorView& t) {
         require(family_of(t.type) != nullptr,
@@ -115,6 +117,8 @@ void check_model(const model::Weights& w) {
     matrix(w.output);
     for (const model::LayerWeights& l : w.layers) {
         for (const TensorView* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) matrix(*t);
+        require(biased(l) == 0 || biased(l) == 3,
+                fmt::format("{}: Q, K and V biases come all three or none in the kernel forward", l.wq.name));
         require(l.ffn_gate.type == l.ffn_up.type,
                 fmt::format("{} is {} but {} is {}: the fused SwiGLU product reads both in one format", l.ffn_gate.name,
                             quant::traits(l.ffn_gate.type).name, l.ffn_up.name, quant::traits(l.ffn_up.type).name));
@@ -154,6 +158,15 @@ std::vector<std::vector<const TensorView*>> fused_groups(const model::Weights& w
 
 }  // namespace
 
+std::optional<std::string> unsupported_reason(const model::Weights& weights) {
+    try {
+        check_model(weights);
+    } catch (const ptxsmith::Error& e) {
+        return std::string(e.what());
+    }
+    return std::nullopt;
+}
+
 struct KernelForward::Impl {
     ptxsmith::runtime::Device& dev;
     const model::Weights& w;
@@ -189,11 +202,19 @@ struct KernelForward::Impl {
     Impl(ptxsmith::runtime::Device& d, const model::Weights& weights_, const KernelForwardOptions& o, const UploadProgress& progress)
         : dev(d), w(weights_), hp(weights_.hparams), opt(o), weights(d, weights_, progress, fused_groups(weights_)), set(d) {}
 
+    // Nothing here may throw: after a device error the frees fail too, and the error that
+    // caused the unwinding is the one to report.
     ~Impl() {
-        for (auto& g : graph) g.reset();
-        if (host_ctl) dev.free_host(host_ctl);
-        arena.reset();
-        if (cache_base) dev.free(cache_base);
+        const auto quietly = [](auto&& release) {
+            try {
+                release();
+            } catch (...) {
+            }
+        };
+        for (auto& g : graph) quietly([&] { g.reset(); });
+        if (host_ctl) quietly([&] { dev.free_host(host_ctl); });
+        quietly([&] { arena.reset(); });
+        if (cache_base) quietly([&] { dev.free(cache_base); });
     }
 
     size_t add_kernel(const char* family, const ParamValues& params) {
@@ -285,8 +306,10 @@ struct KernelForward::Impl {
 
     // rows of `in` -> y = W in (epilogue store / residual) or silu(W in) * (W2 in) (swiglu), in
     // launches of up to kBatch rows. `out` gives the output: y.f32, or (y.q, y.ds) for Q8_1.
+    // weight_bytes: what the launch reads, when wt stands for several matrices back to back.
     void product(std::vector<Op>& ops, int rows, const TensorView& wt, const TensorView* up, const char* epilogue,
-                 const Act& in, const Act& out, TracePoint trace) {
+                 const Act& in, const Act& out, TracePoint trace, uint64_t weight_bytes = 0) {
+        if (weight_bytes == 0) weight_bytes = wt.data.size() + (up ? up->data.size() : 0);
         const bool q8_out = out.q != 0;
         const bool q8_in = reads_q8(wt);
         const auto K = static_cast<uint64_t>(wt.cols), N = static_cast<uint64_t>(wt.rows);
@@ -301,7 +324,7 @@ struct KernelForward::Impl {
             if (q8_out) a.ptr(out.q + row * N).ptr(out.ds + row * N / 8);
             else a.ptr(out.f32 + row * N * 4);
             ops.push_back({add_kernel(family_of(wt.type), gemv_params(wt, batch, epilogue, q8_out ? "q8_1" : "f32")),
-                           std::move(a), r == 0 ? trace : TracePoint{}, wt.data.size() + (up ? up->data.size() : 0)});
+                           std::move(a), r == 0 ? trace : TracePoint{}, weight_bytes});
         }
     }
 
@@ -333,12 +356,13 @@ struct KernelForward::Impl {
             const uint64_t v_at = decode ? k_at + static_cast<uint64_t>(hp.kv_dim()) * 4 : v;
             const std::vector<const TensorView*> fused = decode ? fused_projections(lw) : std::vector<const TensorView*>{};
             if (!fused.empty()) {
-                TensorView merged = lw.wq;  // the group, read as one matrix from wq's address
+                // The group, read as one matrix from wq's device address (its host view is wq's:
+                // only the shape and the device address are used).
+                TensorView merged = lw.wq;
                 merged.rows = 0;
-                size_t bytes = 0;
+                uint64_t bytes = 0;
                 for (const TensorView* t : fused) merged.rows += t->rows, bytes += t->data.size();
-                merged.data = {lw.wq.data.data(), bytes};
-                product(ops, rows, merged, nullptr, "store", xn, {q}, f32_point("q", l, q, hp.q_dim()));
+                product(ops, rows, merged, nullptr, "store", xn, {q}, f32_point("q", l, q, hp.q_dim()), bytes);
                 ops.back().more_traces.push_back(f32_point("k", l, k_at, hp.kv_dim()));
                 if (fused.size() == 3) ops.back().more_traces.push_back(f32_point("v", l, v_at, hp.v_dim()));
             } else {
@@ -450,13 +474,13 @@ MemoryUse KernelForward::memory() const {
     return {impl_->weights.bytes(), impl_->cache_bytes, impl_->arena->capacity()};
 }
 
-void KernelForward::run(const std::vector<Op>& ops) {
+void KernelForward::run(const std::vector<Op>& ops, bool traced) {
     Impl& m = *impl_;
     std::vector<float> values;
     for (const Op& op : ops) {
         const Launchable& k = m.set[op.kernel];
         m.dev.launch(*k.kernel, k.dims, op.args);
-        if (!tracing()) continue;
+        if (!traced || !tracing()) continue;
         std::vector<const TracePoint*> points{&op.trace};
         for (const TracePoint& t : op.more_traces) points.push_back(&t);
         for (const TracePoint* p : points) {
@@ -505,7 +529,10 @@ void KernelForward::run_step(int32_t token, int pos) {
             try {
                 run(ops);
             } catch (...) {
-                m.dev.end_capture();
+                try {
+                    m.dev.end_capture();  // leave capture mode; the launch's error is the one to report
+                } catch (...) {
+                }
                 throw;
             }
             graph = m.dev.end_capture();
@@ -549,13 +576,13 @@ std::span<const float> KernelForward::prefill(std::span<const int32_t> tokens, i
             positions[i] = p0 + i;
         }
         m.dev.upload_async(m.prefill_ctl, ids, 2 * static_cast<size_t>(m.opt.max_chunk) * 4);
-        run(m.prefill_ops.at(rows));
+        run(m.prefill_ops.at(rows), false);  // traces are of decode steps: one token
         m.dev.synchronize();  // the control buffer is rewritten by the next chunk
         done += static_cast<size_t>(n);
         last_row = n - 1;
         filled_ = p0 + n;
     }
-    run(m.plan_head(last_row));
+    run(m.plan_head(last_row), false);
     m.dev.download(m.host_logits.data(), m.logits, m.host_logits.size() * 4);
     return m.host_logits;
 }
@@ -563,19 +590,36 @@ std::span<const float> KernelForward::prefill(std::span<const int32_t> tokens, i
 std::vector<KernelTime> KernelForward::profile_step(int32_t token, int pos) {
     run_step(token, pos);
     Impl& m = *impl_;
-    // Each kernel is launched kRepeats times in a captured graph and the replay is timed, as the
-    // step itself runs: individual launches would measure how fast the host can launch instead.
-    constexpr int kRepeats = 20;
-    std::vector<KernelTime> times;
-    for (const Op& op : m.decode_ops[pos < m.opt.long_attention_from ? 0 : 1]) {
-        const Launchable& k = m.set[op.kernel];
+    const std::vector<Op>& ops = m.decode_ops[pos < m.opt.long_attention_from ? 0 : 1];
+    // The launches of one kernel (one shape: the same product in every layer, say) are timed
+    // together, replayed from a graph as the step replays them: each of them in turn, round robin,
+    // at least kMinLaunches launches, so that a layer's weights are evicted from L2 by the other
+    // layers' before they come round again (as in a step). Each launch is then charged the mean.
+    constexpr size_t kMinLaunches = 20;
+    std::map<size_t, std::vector<const Op*>> by_kernel;
+    for (const Op& op : ops) by_kernel[op.kernel].push_back(&op);
+    std::map<size_t, double> ms_per_launch;
+    for (const auto& [kernel, instances] : by_kernel) {
+        const Launchable& k = m.set[kernel];
+        const size_t launches = std::max(kMinLaunches, instances.size());
         m.dev.begin_capture();
-        for (int i = 0; i < kRepeats; ++i) m.dev.launch(*k.kernel, k.dims, op.args);
-        const std::unique_ptr<ptxsmith::runtime::Graph> repeated = m.dev.end_capture();
+        std::unique_ptr<ptxsmith::runtime::Graph> repeated;
+        try {
+            for (size_t i = 0; i < launches; ++i) m.dev.launch(*k.kernel, k.dims, instances[i % instances.size()]->args);
+        } catch (...) {
+            try {
+                m.dev.end_capture();
+            } catch (...) {
+            }
+            throw;
+        }
+        repeated = m.dev.end_capture();
         repeated->replay();  // warm-up
-        const double ms = m.dev.measure_ms([&] { repeated->replay(); });
-        times.push_back({k.name, ms / kRepeats, op.weight_bytes});
+        ms_per_launch[kernel] = m.dev.measure_ms([&] { repeated->replay(); }) / static_cast<double>(launches);
     }
+    std::vector<KernelTime> times;
+    for (const Op& op : ops) times.push_back({m.set[op.kernel].name, ms_per_launch.at(op.kernel), op.weight_bytes});
+    filled_ = pos;  // the repeated launches rewrote row pos with whatever the activations held
     return times;
 }
 

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -57,6 +58,10 @@ struct MemoryUse {
     uint64_t total() const { return weights + kv_cache + activations; }
 };
 
+// Why the kernels cannot run this model (a tensor format, a head size, ...), or nullopt when they
+// can: what KernelForward's constructor would refuse it for, asked beforehand.
+std::optional<std::string> unsupported_reason(const model::Weights& weights);
+
 class KernelForward final : public model::Forward {
 public:
     // Uploads the weights (progress to `progress`), allocates the cache and activations, and
@@ -78,8 +83,9 @@ public:
     // Bytes of weights one decode step reads (every matrix once, the embedding row aside).
     uint64_t decode_weight_bytes() const { return decode_weight_bytes_; }
     // Device milliseconds of each kernel of one decode step at `pos`, in step order: after the
-    // step has run once, each kernel is replayed alone (20 launches in a graph). Positions up to
-    // pos must be filled; afterwards the activations and cache row pos hold garbage (reset()).
+    // step has run once, each kernel's launches (one per layer, say) are replayed in turn from a
+    // graph, at least 20 launches, and each is charged the mean. Positions up to pos must be
+    // filled; afterwards positions up to pos - 1 remain (row pos and the activations are garbage).
     std::vector<KernelTime> profile_step(int32_t token, int pos);
 
     struct Impl;
@@ -87,8 +93,9 @@ public:
 private:
     void check_step(int32_t token, int pos) const;
     void run_step(int32_t token, int pos);
-    // Launches ops in order; while tracing, copies each traced output back after its op.
-    void run(const std::vector<Op>& ops);
+    // Launches ops in order; while tracing (and `traced`), copies each traced output back after
+    // its op.
+    void run(const std::vector<Op>& ops, bool traced = true);
 
     std::unique_ptr<Impl> impl_;
     int ctx_ = 0;

@@ -44,7 +44,8 @@ public:
     virtual int n_vocab() const = 0;
 
     // Reports the trace points of every following step to fn (nullptr: stop). A forward may run
-    // slower while tracing (one kernel at a time, each output copied back).
+    // slower while tracing (one kernel at a time, each output copied back). Traces are of single
+    // steps: a kernel forward's chunked prefill reports nothing.
     void set_trace(TraceFn fn) { trace_ = std::move(fn); }
 
 protected:
