@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "kernels/gemv.hpp"
 #include "kernels/quant.hpp"
 #include "kernels/registry.hpp"
 #include "ptxgen/error.hpp"
@@ -21,7 +22,9 @@ namespace quant = kernels::quant;
 
 namespace {
 
-constexpr int kBatch = 8;      // vectors per product launch: the GEMV's largest batch
+// Vectors per product launch: Q4_K's tensor-core (mma) product takes up to 64 and decodes each
+// weight once for all of them; the other formats' batched products take 8.
+int max_batch(quant::GgmlType t) { return t == quant::GgmlType::q4_k ? static_cast<int>(kernels::kGemvMaxBatch) : 8; }
 constexpr int kMinChunk = 8;   // prefill chunks are padded to at least this many rows
 // Decode attention comes in two variants, one graph each: below options.long_attention_from
 // positions, chunks of 64 positions per CTA, so that a short cache still spreads over many CTAs;
@@ -305,7 +308,7 @@ struct KernelForward::Impl {
     }
 
     // rows of `in` -> y = W in (epilogue store / residual) or silu(W in) * (W2 in) (swiglu), in
-    // launches of up to kBatch rows. `out` gives the output: y.f32, or (y.q, y.ds) for Q8_1.
+    // launches of up to max_batch rows. `out` gives the output: y.f32, or (y.q, y.ds) for Q8_1.
     // weight_bytes: what the launch reads, when wt stands for several matrices back to back.
     void product(std::vector<Op>& ops, int rows, const TensorView& wt, const TensorView* up, const char* epilogue,
                  const Act& in, const Act& out, TracePoint trace, uint64_t weight_bytes = 0) {
@@ -313,8 +316,9 @@ struct KernelForward::Impl {
         const bool q8_out = out.q != 0;
         const bool q8_in = reads_q8(wt);
         const auto K = static_cast<uint64_t>(wt.cols), N = static_cast<uint64_t>(wt.rows);
-        for (int r = 0; r < rows; r += kBatch) {
-            const int batch = std::min(kBatch, rows - r);
+        const int most = max_batch(wt.type);
+        for (int r = 0; r < rows; r += most) {
+            const int batch = std::min(most, rows - r);
             const auto row = static_cast<uint64_t>(r);
             Args a;
             a.ptr(weights[wt]);

@@ -7,7 +7,9 @@
 // Strategies:
 //   dp4a  the input vectors arrive as Q8_1 activations (kernels/quant.hpp, two arrays) and each
 //         unit is an integer dot product (dp4a) scaled by the block scales;
-//   fma   the input vectors arrive as f32 and each weight is dequantised to f32 and multiplied.
+//   fma   the input vectors arrive as f32 and each weight is dequantised to f32 and multiplied;
+//   mma   (Q4_K, several vectors) Q8_1 activations as for dp4a, but each warp multiplies a tile of
+//         16 rows by all vectors at once on the tensor cores (mma.m16n8k32, s8 in, s32 out).
 // Epilogues:
 //   store     y = W x
 //   residual  y += W x                    (attention output and FFN down products)
@@ -22,18 +24,23 @@
 
 namespace kernels {
 
-enum class GemvStrategy { automatic, dp4a, fma };
+enum class GemvStrategy { automatic, dp4a, fma, mma };
 enum class GemvEpilogue { store, residual, swiglu };
 enum class GemvOutput { f32, q8_1 };
 
 const char* strategy_name(GemvStrategy s);
 const char* epilogue_name(GemvEpilogue e);
+// Whether a strategy reads its input vectors as Q8_1 activations (xq, xds) rather than f32 (x).
+bool reads_q8_1(GemvStrategy s);
+
+// The most input vectors of one product (the mma strategy; the others take at most 8).
+inline constexpr uint32_t kGemvMaxBatch = 64;
 
 struct GemvShape {
     quant::GgmlType weights = quant::GgmlType::q4_k;
     uint32_t n = 4096;   // outputs (rows of W)
     uint32_t k = 4096;   // inputs (columns of W)
-    uint32_t batch = 1;  // input vectors, 1..8
+    uint32_t batch = 1;  // input vectors, 1..8 (1..kGemvMaxBatch with the mma strategy)
     GemvStrategy strategy = GemvStrategy::automatic;
     GemvEpilogue epilogue = GemvEpilogue::store;
     GemvOutput output = GemvOutput::f32;
@@ -47,16 +54,16 @@ struct GemvShape {
 struct GemvPlan {
     GemvStrategy strategy = GemvStrategy::dp4a;
     uint32_t warps = 4;          // warps per CTA
-    uint32_t rows_per_warp = 1;  // rows each warp computes (its lanes share the activations)
+    uint32_t rows_per_warp = 1;  // rows each warp computes (its lanes share the activations; mma: 16)
     uint32_t unroll = 2;         // units each lane loads before it computes
-    uint32_t unit_weights = 32;  // weights per unit (Q4_K: 32 or 64; Q6_K: 32 or 64; fixed for others)
+    uint32_t unit_weights = 32;  // weights per unit (Q4_K: 32 or 64; Q6_K: 32 or 64; mma: a super-block)
     uint32_t k_split = 1;        // warps sharing each row, each taking every k_split-th group of steps
     // L1 policy of the weight loads: weights stream through once, activations are reused.
     ptxgen::Evict weight_evict = ptxgen::Evict::none;
     std::string why;
 };
 
-// Checks the shape (K a multiple of the format's block, batch 1..8, the strategy available for the
+// Checks the shape (K a multiple of the format's block, batch 1..8 or up to kGemvMaxBatch for mma, the strategy available for the
 // format, Q8_1 output needing N % 32 == 0) and chooses the plan. Throws ptxsmith::Error.
 GemvPlan plan_gemv(const GemvShape& s);
 

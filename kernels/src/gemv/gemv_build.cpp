@@ -13,7 +13,7 @@
 #include "gemv_codec.hpp"
 #include "kernels/reduce.hpp"
 #include "ptxgen/error.hpp"
-#include "../q8_1_store.hpp"
+#include "gemv_epilogue.hpp"
 
 namespace kernels {
 
@@ -22,23 +22,16 @@ using gemv::Codec;
 using gemv::InputUnit;
 using gemv::WeightUnit;
 
-namespace {
-
-Reg<f32> silu_times(KernelBuilder& b, Reg<f32> gate, Reg<f32> up) {
-    // silu(g) = g / (1 + e^-g), with e^-g = 2^(-g log2 e).
-    Reg<f32> e = b.ex2(b.mul(gate, -1.4426950408889634f));
-    return b.mul(b.mul(gate, b.rcp(b.add(e, 1.0f))), up);
-}
-
-}  // namespace
+Kernel build_gemv_mma(const Gemv& gemv, const Target& target);  // gemv_mma.cpp
 
 Kernel Gemv::build(const Target& target) const {
+    if (plan.strategy == GemvStrategy::mma) return build_gemv_mma(*this, target);
     const GemvShape& s = shape;
     KernelBuilder b(name(), target);
     const uint32_t mats = s.epilogue == GemvEpilogue::swiglu ? 2 : 1;
     const uint32_t rows = plan.rows_per_warp;
     const uint32_t vecs = s.batch;
-    const bool dp4a = plan.strategy == GemvStrategy::dp4a;
+    const bool dp4a = reads_q8_1(plan.strategy);
     std::unique_ptr<Codec> codec = gemv::make_codec(s.weights, plan, s.k);
     const uint64_t row_bytes = quant::row_bytes(s.weights, s.k);
 
@@ -225,7 +218,7 @@ Kernel Gemv::build(const Target& target) const {
     for (uint32_t r = 0; r < rows; ++r) {
         for (uint32_t v = 0; v < vecs; ++v) {
             Reg<f32> total = acc[0][r][v];
-            if (mats == 2) total = silu_times(b, total, acc[1][r][v]);
+            if (mats == 2) total = gemv::silu_times(b, total, acc[1][r][v]);
             out[r].push_back(total);
         }
     }
@@ -256,16 +249,7 @@ Kernel Gemv::build(const Target& target) const {
             }
         }
         b.bar_sync();
-        Reg<u32> cta_first = b.mul_lo(b.ctaid_x(), cta_rows);
-        Reg<u32> lane8 = b.and_(lane, 7u);
-        for (uint32_t v = 0; v < vecs; ++v) {
-            b.if_(b.setp(Cmp::eq, warp, v % plan.warps), [&] {
-                Regs<f32, 4> values = b.ld_v<f32, 4>(b.index(base, lane8, 16)[int64_t{v} * cta_rows * 4]);
-                Reg<u32> block_first = b.add(cta_first, v * s.n);
-                store_q8_1_block(b, values, b.index(yq, b.mad_lo(lane8, 4u, block_first), 1)[0],
-                                 b.index(yds, b.shr(block_first, 5u), 4)[0], b.setp(Cmp::lt, lane, 8u));
-            });
-        }
+        gemv::quantize_staged(b, base, vecs, s.n, plan.warps, warp, lane, b.mul_lo(b.ctaid_x(), cta_rows), yq, yds);
     }
     return b.finish();
 }

@@ -67,6 +67,7 @@ void sanitize_weights(quant::GgmlType t, std::vector<uint8_t>& bytes, std::mt199
 GemvStrategy parse_strategy(const std::string& s) {
     if (s == "dp4a") return GemvStrategy::dp4a;
     if (s == "fma") return GemvStrategy::fma;
+    if (s == "mma") return GemvStrategy::mma;
     return GemvStrategy::automatic;
 }
 
@@ -121,7 +122,7 @@ std::vector<ArgSpec> Gemv::args() const {
     } else {
         a.push_back({"w", Role::input, Type::u8, weight_bytes, true});
     }
-    if (plan.strategy == GemvStrategy::dp4a) {
+    if (reads_q8_1(plan.strategy)) {
         a.push_back({"xq", Role::input, Type::s8, k});
         a.push_back({"xds", Role::input, Type::f16, k / 16});
     } else {
@@ -140,7 +141,7 @@ void Gemv::prepare_inputs(std::vector<HostBuffer>& args, uint64_t seed) const {
     std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ull);
     const size_t mats = shape.epilogue == GemvEpilogue::swiglu ? 2 : 1;
     for (size_t m = 0; m < mats; ++m) sanitize_weights(shape.weights, args[m].bytes, rng);
-    if (plan.strategy == GemvStrategy::dp4a) {
+    if (reads_q8_1(plan.strategy)) {
         std::uniform_real_distribution<float> u(-1.0f, 1.0f);
         std::vector<float> x(shape.k);
         for (uint32_t v = 0; v < shape.batch; ++v) {
@@ -158,7 +159,7 @@ void Gemv::reference(std::vector<HostBuffer>& args) const {
     const size_t row_bytes = quant::row_bytes(shape.weights, k);
     // The input vectors as the kernel sees them.
     std::vector<double> x(size_t{k} * shape.batch);
-    if (plan.strategy == GemvStrategy::dp4a) {
+    if (reads_q8_1(plan.strategy)) {
         std::vector<float> xf(k);
         for (uint32_t v = 0; v < shape.batch; ++v) {
             quant::dequantize_q8_1(args[mats].as<int8_t>() + size_t{v} * k, args[mats + 1].as<uint16_t>() + size_t{v} * k / 16,
@@ -169,7 +170,7 @@ void Gemv::reference(std::vector<HostBuffer>& args) const {
         const float* xf = args[mats].as<float>();
         std::copy(xf, xf + x.size(), x.begin());
     }
-    const size_t out_arg = mats + (plan.strategy == GemvStrategy::dp4a ? 2 : 1);
+    const size_t out_arg = mats + (reads_q8_1(plan.strategy) ? 2 : 1);
     std::vector<float> y(size_t{n} * shape.batch);
     if (shape.epilogue == GemvEpilogue::residual) std::memcpy(y.data(), args[out_arg].bytes.data(), y.size() * 4);
     parallel_rows(n, [&](uint32_t first, uint32_t last) {
@@ -216,7 +217,7 @@ std::string Gemv::notes() const { return fmt::format("strategy {}: {}", strategy
 
 std::vector<Companion> Gemv::companions() const {
     std::vector<Companion> c;
-    if (plan.strategy == GemvStrategy::dp4a) {
+    if (reads_q8_1(plan.strategy)) {
         QuantizeQ8_1 q;
         q.rows = shape.batch;
         q.k = shape.k;
@@ -249,6 +250,17 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
             shapes.push_back({{"n", "37"}, {"k", "2304"}, {"batch", "2"}, {"ksplit", "2"}, {"warps", "4"}, {"unroll", "1"}});
             shapes.push_back({{"n", "64"}, {"k", "1536"}, {"epilogue", "swiglu"}, {"out", "q8_1"}, {"ksplit", "2"}, {"unroll", "1"}});
         }
+        if (W == quant::GgmlType::q4_k) {
+            // Tensor cores: N not a multiple of the 16-row tile, K splits that do not divide the
+            // super-blocks, every epilogue and output, 1..64 vectors.
+            shapes.push_back({{"n", "40"}, {"k", "1280"}, {"batch", "8"}, {"strategy", "mma"}, {"ksplit", "3"}, {"rows", "32"}});
+            shapes.push_back({{"n", "48"}, {"k", "1024"}, {"batch", "6"}, {"strategy", "mma"}, {"ksplit", "3"}});
+            shapes.push_back({{"n", "17"}, {"k", "512"}, {"batch", "3"}, {"strategy", "mma"}, {"epilogue", "residual"}});
+            shapes.push_back({{"n", "64"}, {"k", "768"}, {"batch", "5"}, {"strategy", "mma"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
+            shapes.push_back({{"n", "33"}, {"k", "256"}, {"batch", "1"}, {"strategy", "mma"}, {"epilogue", "swiglu"}});
+            shapes.push_back({{"n", "24"}, {"k", "512"}, {"batch", "19"}, {"strategy", "mma"}, {"rows", "32"}});
+            shapes.push_back({{"n", "32"}, {"k", "512"}, {"batch", "64"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
+        }
     } else {
         shapes.push_back({{"n", "64"}, {"k", "256"}, {"batch", "4"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
     }
@@ -257,14 +269,21 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
     const std::vector<std::pair<std::string, std::string>> full = {
         {"4096", "4096"}, {"1024", "4096"}, {"14336", "4096"}, {"4096", "14336"}, {"128256", "4096"}};
     for (const auto& [n, k] : full) {
-        for (const char* strategy : {"dp4a", "fma"}) {
+        for (const char* strategy : {"dp4a", "fma", "mma"}) {
             if (f16 && std::string(strategy) == "dp4a") continue;
+            if (W != quant::GgmlType::q4_k && std::string(strategy) == "mma") continue;
             for (const char* batch : {"1", "8"}) gpu.push_back({{"n", n}, {"k", k}, {"batch", batch}, {"strategy", strategy}});
         }
     }
     gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
     gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"batch", "8"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
     gpu.push_back({{"n", "4096"}, {"k", "14336"}, {"epilogue", "residual"}});
+    if (W == quant::GgmlType::q4_k) {
+        gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"batch", "8"}, {"strategy", "mma"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
+        gpu.push_back({{"n", "4096"}, {"k", "14336"}, {"batch", "5"}, {"strategy", "mma"}, {"epilogue", "residual"}, {"rows", "32"}});
+        gpu.push_back({{"n", "4096"}, {"k", "14336"}, {"batch", "64"}, {"epilogue", "residual"}});
+        gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"batch", "32"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
+    }
     return {name,
             fmt::format("y[batch][n] = W x for {} weights W[n x k] in GGUF row layout: strategies, batches, "
                         "SwiGLU/residual epilogues, f32 or Q8_1 output", t.name),
@@ -273,16 +292,18 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
                        f16 ? "inputs (columns of W), a multiple of 8"
                            : fmt::format("inputs (columns of W), a multiple of {}", std::max(32, t.block_elements)),
                        "4096", 1, 1 << 20, {}},
-             ParamSpec{"batch", ParamKind::integer, "input vectors (weights are read once for all)", "1", 1, 8, {}},
+             ParamSpec{"batch", ParamKind::integer, "input vectors, 1..8 (up to 64 with mma; weights are read once for all)", "1", 1,
+                       kGemvMaxBatch, {}},
              ParamSpec{"strategy", ParamKind::choice,
-                       "auto (see plan_gemv), dp4a (Q8_1 activations, integer dot products) or fma (f32 activations)",
-                       "auto", 0, 0, f16 ? std::vector<std::string>{"auto", "fma"} : std::vector<std::string>{"auto", "dp4a", "fma"}},
+                       "auto (see plan_gemv), dp4a (Q8_1 activations, integer dot products), fma (f32 activations) "
+                       "or mma (Q4_K: Q8_1 activations, tensor cores)",
+                       "auto", 0, 0, f16 ? std::vector<std::string>{"auto", "fma"} : std::vector<std::string>{"auto", "dp4a", "fma", "mma"}},
              ParamSpec{"epilogue", ParamKind::choice, "store (y = Wx), residual (y += Wx), swiglu (y = silu(Wg x) * Wu x)",
                        "store", 0, 0, {"store", "residual", "swiglu"}},
              ParamSpec{"out", ParamKind::choice, "output format: f32, or Q8_1 activations for the next product",
                        "f32", 0, 0, {"f32", "q8_1"}},
              ParamSpec{"warps", ParamKind::integer, "tuning: warps per CTA (0: chosen by plan_gemv)", "0", 0, 32, {}},
-             ParamSpec{"rows", ParamKind::integer, "tuning: rows per warp (0: chosen)", "0", 0, 8, {}},
+             ParamSpec{"rows", ParamKind::integer, "tuning: rows per warp, 1..8 (mma: 16 or 32; 0: chosen)", "0", 0, 32, {}},
              ParamSpec{"unroll", ParamKind::integer, "tuning: units in flight per lane (0: chosen)", "0", 0, 16, {}},
              ParamSpec{"unit", ParamKind::integer, "tuning: weights per unit, Q4_K/Q6_K 32 or 64 (0: chosen)", "0", 0, 64, {}},
              ParamSpec{"ksplit", ParamKind::integer, "tuning: warps sharing each row's K range (0: chosen)", "0", 0, 16, {}},

@@ -12,6 +12,7 @@ const char* strategy_name(GemvStrategy s) {
     case GemvStrategy::automatic: return "auto";
     case GemvStrategy::dp4a: return "dp4a";
     case GemvStrategy::fma: return "fma";
+    case GemvStrategy::mma: return "mma";
     }
     return "?";
 }
@@ -25,6 +26,8 @@ const char* epilogue_name(GemvEpilogue e) {
     return "?";
 }
 
+bool reads_q8_1(GemvStrategy s) { return s == GemvStrategy::dp4a || s == GemvStrategy::mma; }
+
 namespace {
 
 void check_shape(const GemvShape& s) {
@@ -35,7 +38,9 @@ void check_shape(const GemvShape& s) {
         throw ptxsmith::Error(fmt::format("{} weights need K (--k) to be a multiple of {}; got {}", t.name, k_multiple, s.k));
     }
     if (s.n == 0) throw ptxsmith::Error("--n (outputs) must be at least 1");
-    if (s.batch < 1 || s.batch > 8) throw ptxsmith::Error(fmt::format("--batch must be 1..8; got {}", s.batch));
+    if (s.batch < 1 || s.batch > kGemvMaxBatch) {
+        throw ptxsmith::Error(fmt::format("--batch must be 1..{} (above 8: Q4_K's mma strategy only); got {}", kGemvMaxBatch, s.batch));
+    }
     if (s.output == GemvOutput::q8_1) {
         if (s.n % 32 != 0) throw ptxsmith::Error(fmt::format("Q8_1 output needs N (--n) to be a multiple of 32; got {}", s.n));
         if (s.epilogue == GemvEpilogue::residual) throw ptxsmith::Error("the residual epilogue writes f32 (--out f32)");
@@ -43,6 +48,52 @@ void check_shape(const GemvShape& s) {
     if (uint64_t{s.n} * s.batch >= (uint64_t{1} << 31) || uint64_t{s.k} * s.batch >= (uint64_t{1} << 31)) {
         throw ptxsmith::Error("N x batch and K x batch must stay below 2^31");
     }
+}
+
+// The tensor-core strategy (gemv_mma.cpp): a warp computes 16 or 32 rows (one or two m16 tiles)
+// for every vector; each row's super-blocks are split over k_split warps.
+GemvPlan plan_mma(const GemvShape& s, GemvPlan p) {
+    if (s.weights != quant::GgmlType::q4_k) {
+        throw ptxsmith::Error(fmt::format("the mma strategy exists for Q4_K weights only (so far); {} has dp4a and fma",
+                                          quant::traits(s.weights).name));
+    }
+    if (s.unroll || s.unit_weights) {
+        throw ptxsmith::Error("the mma strategy steps one super-block at a time: only --rows (16 or 32), --warps, "
+                              "--ksplit and --wcache tune it");
+    }
+    if (s.rows_per_warp && s.rows_per_warp != 16 && s.rows_per_warp != 32) {
+        throw ptxsmith::Error(fmt::format("mma: --rows must be 16 or 32 (one or two m16 tiles); got {}", s.rows_per_warp));
+    }
+    const uint32_t superblocks = s.k / 256;
+    const bool q8_out = s.output == GemvOutput::q8_1;
+    // Measured on an H200 (tests/gpu/gemv_mma.sh, 8 vectors, rotated weights): two tiles per warp
+    // (they share the activations' loads) with each row's K range over 8 warps at 4096 rows
+    // (4096 x 14336: 16.6 us; one tile: 19.1 us at its best split of 4), one tile split 8 ways at
+    // 1024 rows (4.2 us against 5.6), and two tiles split 2 ways for the SwiGLU pair writing Q8_1
+    // (14336 x 4096: 28.3 us against 29.3 for one tile unsplit).
+    // Above 8 vectors (n-tiles of 8 share each decoded weight) the accumulators take the registers:
+    // one m-tile per warp.
+    const bool few_rows = s.n <= 1024;
+    const bool wide = s.batch > 8;
+    p.rows_per_warp = s.rows_per_warp ? s.rows_per_warp : few_rows || wide ? 16 : 32;
+    p.unit_weights = 256;
+    p.unroll = 1;
+    const uint32_t split = q8_out ? (p.rows_per_warp == 32 ? 2 : 1) : wide ? 4 : 8;
+    p.k_split = std::min(s.k_split ? s.k_split : split, superblocks);
+    // Q8_1 output: a CTA makes one 32-row block per vector.
+    const uint32_t groups = q8_out ? 32 / p.rows_per_warp : 1;
+    p.warps = s.warps ? s.warps : groups * p.k_split;
+    if (p.warps % p.k_split != 0 || (q8_out && p.warps / p.k_split * p.rows_per_warp != 32)) {
+        throw ptxsmith::Error(fmt::format("mma: {} warps per CTA must be a multiple of the K split {}{}", p.warps, p.k_split,
+                                          q8_out ? " with 32 rows per CTA for Q8_1 output" : ""));
+    }
+    if (p.warps * 32 > 1024) throw ptxsmith::Error(fmt::format("{} warps per CTA is more than 1024 threads", p.warps));
+    p.weight_evict = s.weight_cache == "normal"        ? ptxgen::Evict::none
+                     : s.weight_cache == "no_allocate" ? ptxgen::Evict::L1_no_allocate
+                                                       : ptxgen::Evict::L1_evict_first;
+    p.why += fmt::format("; {} warps x {} rows (m16 tiles) x {} vectors, K split {} ways, one super-block per step",
+                         p.warps, p.rows_per_warp, s.batch, p.k_split);
+    return p;
 }
 
 }  // namespace
@@ -55,10 +106,22 @@ GemvPlan plan_gemv(const GemvShape& s) {
         p.strategy = f16 ? GemvStrategy::fma : GemvStrategy::dp4a;
         p.why = f16 ? "f16 weights: fma (no integer form)"
                     : "quantised weights: dp4a on Q8_1 activations (the preceding kernel writes them)";
+        // Q4_K with 4..8 vectors: the tensor cores (H200, 8 vectors, rotated weights: 4096 x 14336
+        // 16.6 us against 25.0 with dp4a, the SwiGLU pair 14336 x 4096 28.3 against 57.3; with 2
+        // vectors dp4a is as fast or faster).
+        if (s.weights == quant::GgmlType::q4_k && s.batch >= 4) {
+            p.strategy = GemvStrategy::mma;
+            p.why = "Q4_K, 4..8 vectors: mma (tensor cores) on Q8_1 activations";
+        }
     } else {
         if (f16 && s.strategy == GemvStrategy::dp4a) throw ptxsmith::Error("f16 weights have no dp4a strategy (use --strategy fma)");
         p.strategy = s.strategy;
         p.why = "strategy given";
+    }
+    if (p.strategy == GemvStrategy::mma) return plan_mma(s, p);
+    if (s.batch > 8) {
+        throw ptxsmith::Error(fmt::format("--batch {}: the {} strategy takes 1..8 vectors (more: --strategy mma, Q4_K only)",
+                                          s.batch, strategy_name(p.strategy)));
     }
     const uint32_t mats = s.epilogue == GemvEpilogue::swiglu ? 2 : 1;
     const bool kquant = s.weights == quant::GgmlType::q4_k || s.weights == quant::GgmlType::q6_k;
@@ -96,6 +159,7 @@ GemvPlan plan_gemv(const GemvShape& s) {
     }
     if (mats == 2 && p.unroll > 1) p.unroll /= 2;  // two weight matrices in flight already
     // Tuning overrides (benchmarks).
+    if (s.rows_per_warp > 8) throw ptxsmith::Error(fmt::format("--rows {}: at most 8 rows per warp for dp4a and fma", s.rows_per_warp));
     if (s.rows_per_warp) p.rows_per_warp = s.rows_per_warp;
     if (s.unroll) p.unroll = s.unroll;
     if (s.warps) p.warps = s.warps;

@@ -1,0 +1,18 @@
+// Output pieces shared by the matrix-vector generators (gemv_build.cpp and gemv_mma.cpp).
+#pragma once
+
+#include "ptxgen/builder.hpp"
+
+namespace kernels::gemv {
+
+// silu(gate) * up, for the SwiGLU epilogue.
+ptxgen::Reg<ptxgen::f32> silu_times(ptxgen::KernelBuilder& b, ptxgen::Reg<ptxgen::f32> gate, ptxgen::Reg<ptxgen::f32> up);
+
+// Q8_1 output of a CTA whose 32 consecutive rows (from row cta_first) are staged in shared memory
+// as f32, vector v's at staged[v * 32 .. v * 32 + 31], already written and followed by a barrier.
+// Warp v % warps quantises vector v's block with its first 8 lanes (q8_1_store.hpp).
+void quantize_staged(ptxgen::KernelBuilder& b, ptxgen::SharedPtr staged, uint32_t vecs, uint32_t n, uint32_t warps,
+                     ptxgen::Reg<ptxgen::u32> warp, ptxgen::Reg<ptxgen::u32> lane, ptxgen::Reg<ptxgen::u32> cta_first,
+                     ptxgen::GlobalPtr yq, ptxgen::GlobalPtr yds);
+
+}  // namespace kernels::gemv
