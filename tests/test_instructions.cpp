@@ -1415,6 +1415,15 @@ TEST_CASE("mma.sync m16n8k32 with s8 inputs, with and without .satfinite") {
           "{%b4, %b5}, {%s0, %s1, %s2, %s3};");
 }
 
+TEST_CASE("mma.sync m8n8k16 with s8 inputs (sm_75)") {
+    KernelBuilder b("k", Target{75});
+    Reg<b32> a = b.reg<b32>();
+    Reg<b32> bb = b.reg<b32>();
+    auto c = regs<s32, 2>(b);
+    b.mma_m8n8k16_s8(a, bb, c);
+    CHECK(last(b) == "mma.sync.aligned.m8n8k16.row.col.s32.s8.s8.s32 {%s2, %s3}, {%b0}, {%b1}, {%s0, %s1};");
+}
+
 TEST_CASE("ldmatrix x1, x2, x4, with and without .trans") {
     KernelBuilder b("k", Target{75});
     SharedPtr s{b.reg<u32>()};

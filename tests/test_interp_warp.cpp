@@ -718,6 +718,53 @@ TEST_CASE("mma.m16n8k32 with s8 tiles, wrapping and with .satfinite") {
     check_mma_s8(rng, true);
 }
 
+// mma.m8n8k16 with s8 A/B (sm_75): A (8x16) a0..a3 (g, 4t+{0..3}); B (16x8) b0..b3 (4t+{0..3}, g);
+// C/D (8x8) c0, c1 (g, 2t+{0,1}). Wraps on overflow like the hardware.
+TEST_CASE("mma.m8n8k16 with s8 tiles") {
+    ITEST_RNG(rng);
+    std::vector<int8_t> a(8 * 16), bm(16 * 8);
+    std::vector<int32_t> c(8 * 8);
+    for (int8_t& x : a) x = static_cast<int8_t>(rng.range(-128, 127));
+    for (int8_t& x : bm) x = static_cast<int8_t>(rng.range(-128, 127));
+    for (int32_t& x : c) x = rng.coin() ? rng.s32() : INT32_MAX - static_cast<int32_t>(rng.below(100000));
+    std::vector<uint32_t> a_frag(32), b_frag(32);
+    std::vector<int32_t> c_frag(32 * 2);
+    auto byte = [](int8_t v, int k) { return uint32_t{static_cast<uint8_t>(v)} << (8 * k); };
+    for (int lane = 0; lane < 32; ++lane) {
+        const int g = lane >> 2, t = lane % 4;
+        for (int kk = 0; kk < 4; ++kk) {
+            a_frag[static_cast<size_t>(lane)] |= byte(a[static_cast<size_t>(g * 16 + 4 * t + kk)], kk);
+            b_frag[static_cast<size_t>(lane)] |= byte(bm[static_cast<size_t>((4 * t + kk) * 8 + g)], kk);
+        }
+        for (int i = 0; i < 2; ++i) c_frag[static_cast<size_t>(2 * lane + i)] = c[static_cast<size_t>(g * 8 + 2 * t + i)];
+    }
+    KernelBuilder b("mma_m8n8k16_s8", Target{75});
+    GlobalPtr ga = b.param_ptr("a", Type::b32), gb = b.param_ptr("b", Type::b32), gc = b.param_ptr("c", Type::s32);
+    GlobalPtr gd = b.param_ptr("d", Type::s32);
+    Reg<u32> lane_id = b.laneid();
+    auto d = b.mma_m8n8k16_s8(b.ld<b32>(b.index(ga, lane_id, 4)[0]), b.ld<b32>(b.index(gb, lane_id, 4)[0]),
+                              b.ld_v<s32, 2>(b.index(gc, lane_id, 8)[0]));
+    b.st_v<s32, 2>(b.index(gd, lane_id, 8)[0], d);
+    Kernel k = b.finish();
+    Device dev;
+    uint64_t out = dev.poisoned<int32_t>(32 * 2, "d");
+    interp::ArgList args;
+    args.ptr(dev.upload(a_frag, "a")).ptr(dev.upload(b_frag, "b")).ptr(dev.upload(c_frag, "c")).ptr(out);
+    interp::run(k, launch_1d(1, 32), dev.mem(), args);
+    auto got = dev.download<int32_t>(out, 32 * 2);
+    Mismatches bad("mma.m8n8k16 s8");
+    for (int lane = 0; lane < 32; ++lane)
+        for (int i = 0; i < 2; ++i) {
+            const int r = lane >> 2, col = 2 * (lane % 4) + i;
+            int64_t s = c[static_cast<size_t>(r * 8 + col)];
+            for (int kk = 0; kk < 16; ++kk) s += int64_t{a[static_cast<size_t>(r * 16 + kk)]} * bm[static_cast<size_t>(kk * 8 + col)];
+            const auto want = static_cast<int32_t>(static_cast<uint32_t>(s));
+            if (got[static_cast<size_t>(2 * lane + i)] != want)
+                bad.add(fmt::format("D[{}][{}] (lane {}, d{}): got {}, expected {}", r, col, lane, i, got[static_cast<size_t>(2 * lane + i)], want));
+        }
+    ITEST_CHECK_NONE(bad);
+}
+
 // ldmatrix: four 8x8 b16 matrices whose 32 rows (16 bytes each) lie at scattered slots of a
 // shared array. Lanes 8q..8q+7 give the addresses of matrix q's rows; lanes whose addresses the
 // instruction ignores (x1: 8-31, x2: 16-31) point at decoy rows. Each lane receives, per matrix,

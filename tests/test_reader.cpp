@@ -454,6 +454,7 @@ Kernel all_forms() {
     b.mma_m16n8k16<bf16x2>({bff, bff, bff, bff}, {bff, bff}, acc);
     b.mma_m16n8k32_s8({bw, bw, bw, bw}, {bw, bw}, {s, s, s, s});
     b.mma_m16n8k32_s8({bw, bw, bw, bw}, {bw, bw}, {s, s, s, s}, true);
+    b.mma_m8n8k16_s8(bw, bw, {s, s});
     b.ldmatrix<1>(sp[0]);
     b.ldmatrix<1>(sp[0], true);
     b.ldmatrix<2>(sp[0]);

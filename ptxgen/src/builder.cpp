@@ -462,6 +462,19 @@ Regs<s32, 4> KernelBuilder::mma_m16n8k32_s8(const Regs<b32, 4>& a, const Regs<b3
     return d;
 }
 
+Regs<s32, 2> KernelBuilder::mma_m8n8k16_s8(Reg<b32> a, Reg<b32> b, const Regs<s32, 2>& c, Loc loc) {
+    Regs<s32, 2> d{reg<s32>(), reg<s32>()};
+    Instr in = make(Op::mma, Type::s32);
+    in.type2 = Type::s8;
+    in.m.shape = MmaShape::m8n8k16;
+    in.push(vec_operand<s32>(d));
+    in.push(vec_operand<b32>(Regs<b32, 1>{a}));
+    in.push(vec_operand<b32>(Regs<b32, 1>{b}));
+    in.push(vec_operand<s32>(c));
+    emit(in, loc);
+    return d;
+}
+
 void KernelBuilder::cp_async(Address<Space::shared> dst, Address<Space::global> src, uint32_t bytes, CpAsyncCache cache,
                              std::optional<Reg<u32>> src_bytes, Loc loc) {
     Instr in = make(Op::cp_async, Type::b8);

@@ -75,7 +75,7 @@ Requirement requirement(const Instr& in) {
     case Op::redux:
         return need(80, 7, 0);
     case Op::mma:
-        return need(80, 7, 0);
+        return in.m.shape == MmaShape::m8n8k16 ? need(75, 6, 5) : need(80, 7, 0);
     case Op::ldmatrix:
         return need(75, 6, 5);
     case Op::cp_async: case Op::cp_async_commit: case Op::cp_async_wait:

@@ -132,7 +132,7 @@ void memory(Modifiers& m, Instr& in) {
 }
 
 void mma(Modifiers& m, Instr& in) {
-    m.require(in.m.shape, MmaShape::m16n8k32, "a shape such as .m16n8k16");
+    m.require(in.m.shape, MmaShape::m8n8k16, "a shape such as .m16n8k16");
     m.require("row");
     m.require("col");
     in.m.sat = m.take("satfinite");
@@ -331,7 +331,10 @@ std::string_view operand_signature(const Instr& in, bool wait_all) {
 
 int vector_count(const Instr& in, int slot) {
     switch (in.op) {
-    case Op::mma: return slot == 2 ? 2 : 4;  // D, A and C have four registers, B two
+    case Op::mma:
+        // m16n8k16/k32: D, A and C have four registers, B two; m8n8k16: D and C two, A and B one.
+        if (in.m.shape == MmaShape::m8n8k16) return slot == 1 || slot == 2 ? 1 : 2;
+        return slot == 2 ? 2 : 4;
     case Op::ld: case Op::st: case Op::ldmatrix: return in.m.vec;
     default: return 2;  // mov: pack and unpack
     }

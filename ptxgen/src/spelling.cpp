@@ -98,7 +98,7 @@ std::string_view spelling(SReg s) {
 }
 
 std::string_view spelling(MmaShape s) {
-    static constexpr std::array<std::string_view, 2> names{"m16n8k16", "m16n8k32"};
+    static constexpr std::array<std::string_view, 3> names{"m16n8k16", "m16n8k32", "m8n8k16"};
     return pick(names, s);
 }
 

@@ -22,9 +22,12 @@ namespace quant = kernels::quant;
 
 namespace {
 
-// Vectors per product launch: Q4_K's tensor-core (mma) product takes up to 64 and decodes each
-// weight once for all of them; the other formats' batched products take 8.
-int max_batch(quant::GgmlType t) { return t == quant::GgmlType::q4_k ? static_cast<int>(kernels::kGemvMaxBatch) : 8; }
+// Vectors per product launch: the tensor-core (mma) products of Q4_K and Q6_K take up to 64 and
+// decode each weight once for all of them; the other formats' batched products take 8.
+int max_batch(quant::GgmlType t) {
+    const bool kquant = t == quant::GgmlType::q4_k || t == quant::GgmlType::q6_k;
+    return kquant ? static_cast<int>(kernels::kGemvMaxBatch) : 8;
+}
 constexpr int kMinChunk = 8;   // prefill chunks are padded to at least this many rows
 // Decode attention comes in two variants, one graph each: below options.long_attention_from
 // positions, chunks of 64 positions per CTA, so that a short cache still spreads over many CTAs;

@@ -11,7 +11,7 @@
 // device memory, so the step is captured once as a graph and replayed for every token.
 //
 // Prefill runs the prompt in chunks of up to max_chunk tokens, each padded to a power of two of
-// at least 8 rows: products in batches of up to 64 vectors for Q4_K (tensor cores) and 8 for the
+// at least 8 rows: products in batches of up to 64 vectors for Q4_K and Q6_K (tensor cores) and 8 for the
 // other formats (the weights read once per batch), RoPE and
 // the cache writes for the whole chunk, flash_attention over it. Padding rows repeat the last
 // token at the following positions; their cache rows lie past the prompt and are overwritten

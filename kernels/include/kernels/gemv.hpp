@@ -8,8 +8,8 @@
 //   dp4a  the input vectors arrive as Q8_1 activations (kernels/quant.hpp, two arrays) and each
 //         unit is an integer dot product (dp4a) scaled by the block scales;
 //   fma   the input vectors arrive as f32 and each weight is dequantised to f32 and multiplied;
-//   mma   (Q4_K, several vectors) Q8_1 activations as for dp4a, but each warp multiplies a tile of
-//         16 rows by all vectors at once on the tensor cores (mma.m16n8k32, s8 in, s32 out).
+//   mma   (Q4_K and Q6_K, several vectors) Q8_1 activations as for dp4a, but each warp multiplies
+//         16 or 32 rows by 8 vectors at a time on the tensor cores (mma.m16n8k32, s8 in, s32 out).
 // Epilogues:
 //   store     y = W x
 //   residual  y += W x                    (attention output and FFN down products)

@@ -250,15 +250,17 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
             shapes.push_back({{"n", "37"}, {"k", "2304"}, {"batch", "2"}, {"ksplit", "2"}, {"warps", "4"}, {"unroll", "1"}});
             shapes.push_back({{"n", "64"}, {"k", "1536"}, {"epilogue", "swiglu"}, {"out", "q8_1"}, {"ksplit", "2"}, {"unroll", "1"}});
         }
-        if (W == quant::GgmlType::q4_k) {
+        if (W == quant::GgmlType::q4_k || W == quant::GgmlType::q6_k) {
             // Tensor cores: N not a multiple of the 16-row tile, K splits that do not divide the
-            // super-blocks, every epilogue and output, 1..64 vectors.
-            shapes.push_back({{"n", "40"}, {"k", "1280"}, {"batch", "8"}, {"strategy", "mma"}, {"ksplit", "3"}, {"rows", "32"}});
+            // super-blocks, odd super-block counts (Q6_K rows 2-byte aligned), every epilogue and
+            // output, 1..64 vectors.
+            const char* rows = W == quant::GgmlType::q4_k ? "32" : "16";
+            shapes.push_back({{"n", "40"}, {"k", "1280"}, {"batch", "8"}, {"strategy", "mma"}, {"ksplit", "3"}, {"rows", rows}});
             shapes.push_back({{"n", "48"}, {"k", "1024"}, {"batch", "6"}, {"strategy", "mma"}, {"ksplit", "3"}});
             shapes.push_back({{"n", "17"}, {"k", "512"}, {"batch", "3"}, {"strategy", "mma"}, {"epilogue", "residual"}});
             shapes.push_back({{"n", "64"}, {"k", "768"}, {"batch", "5"}, {"strategy", "mma"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
             shapes.push_back({{"n", "33"}, {"k", "256"}, {"batch", "1"}, {"strategy", "mma"}, {"epilogue", "swiglu"}});
-            shapes.push_back({{"n", "24"}, {"k", "512"}, {"batch", "19"}, {"strategy", "mma"}, {"rows", "32"}});
+            shapes.push_back({{"n", "24"}, {"k", "768"}, {"batch", "19"}, {"strategy", "mma"}, {"rows", rows}});
             shapes.push_back({{"n", "32"}, {"k", "512"}, {"batch", "64"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
         }
     } else {
@@ -271,16 +273,18 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
     for (const auto& [n, k] : full) {
         for (const char* strategy : {"dp4a", "fma", "mma"}) {
             if (f16 && std::string(strategy) == "dp4a") continue;
-            if (W != quant::GgmlType::q4_k && std::string(strategy) == "mma") continue;
+            const bool has_mma = W == quant::GgmlType::q4_k || W == quant::GgmlType::q6_k;
+            if (!has_mma && std::string(strategy) == "mma") continue;
             for (const char* batch : {"1", "8"}) gpu.push_back({{"n", n}, {"k", k}, {"batch", batch}, {"strategy", strategy}});
         }
     }
     gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
     gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"batch", "8"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
     gpu.push_back({{"n", "4096"}, {"k", "14336"}, {"epilogue", "residual"}});
-    if (W == quant::GgmlType::q4_k) {
+    if (W == quant::GgmlType::q4_k || W == quant::GgmlType::q6_k) {
         gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"batch", "8"}, {"strategy", "mma"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
-        gpu.push_back({{"n", "4096"}, {"k", "14336"}, {"batch", "5"}, {"strategy", "mma"}, {"epilogue", "residual"}, {"rows", "32"}});
+        gpu.push_back({{"n", "4096"}, {"k", "14336"}, {"batch", "5"}, {"strategy", "mma"}, {"epilogue", "residual"},
+                       {"rows", W == quant::GgmlType::q4_k ? "32" : "16"}});
         gpu.push_back({{"n", "4096"}, {"k", "14336"}, {"batch", "64"}, {"epilogue", "residual"}});
         gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"batch", "32"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
     }
@@ -296,7 +300,7 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
                        kGemvMaxBatch, {}},
              ParamSpec{"strategy", ParamKind::choice,
                        "auto (see plan_gemv), dp4a (Q8_1 activations, integer dot products), fma (f32 activations) "
-                       "or mma (Q4_K: Q8_1 activations, tensor cores)",
+                       "or mma (Q4_K, Q6_K: Q8_1 activations, tensor cores)",
                        "auto", 0, 0, f16 ? std::vector<std::string>{"auto", "fma"} : std::vector<std::string>{"auto", "dp4a", "fma", "mma"}},
              ParamSpec{"epilogue", ParamKind::choice, "store (y = Wx), residual (y += Wx), swiglu (y = silu(Wg x) * Wu x)",
                        "store", 0, 0, {"store", "residual", "swiglu"}},

@@ -1,121 +1,64 @@
-// The tensor-core strategy of the matrix-vector products (plan.strategy == mma): Q4_K weights,
-// 1..8 input vectors as Q8_1 activations, the product of each Q4_K sub-block computed by one
-// mma.m16n8k32 (s8 x s8 -> s32). Up to 64 vectors: n-tiles of 8 share each decoded weight.
+// The tensor-core strategy of the matrix-vector products (plan.strategy == mma): Q4_K and Q6_K
+// weights, 1..64 input vectors as Q8_1 activations, each 32-element block of a row times 8
+// vectors in one mma.m16n8k32 (s8 x s8 -> s32). The formats' parts are gemv_mma_q4k.cpp and
+// gemv_mma_q6k.cpp.
 //
 // Thread mapping. A CTA has plan.warps warps in groups of plan.k_split: warp w computes rows
 // first .. first + R - 1 (R = plan.rows_per_warp, 16 or 32: one or two m16 tiles;
 // first = (cta * groups + w / k_split) * R) for every vector, over the super-blocks
-// s = w % k_split, + k_split, ... of each row. Two tiles share each B fragment and each load of
-// the activations. In lane l, g = l / 4 and t = l % 4, for each tile:
-//   A (16 rows x 32 k, a sub-block's quants): the lane loads rows g and g + 8, bytes 8t .. 8t + 7
-//     of each 32-byte chunk of quants (chunk c holds sub-block 2c in its low nibbles and 2c + 1 in
-//     its high ones), so a warp's load covers 8 rows x 32 contiguous bytes. The mma's k index is a
-//     permutation of the sub-block's elements: its k = 4t + i is element 8t + i and k = 16 + 4t + i
-//     is element 8t + 4 + i; the sum over k does not care.
-//   B (32 k x 8 vectors): column g is vector min(g, batch - 1), elements 8t .. 8t + 7 of the
-//     sub-block (one 8-byte load), the same permutation. Columns past the batch are not stored.
-//   C: the lane holds rows g and g + 8 for vectors 2t and 2t + 1.
-// With more than 8 vectors, n-tile nt repeats B and C for vectors 8 nt .. 8 nt + 7.
-// A second mma with all-ones weights gives each vector's exact sum of quants per sub-block (the
-// Q4_K min term), in the same C layout. Each sub-block's integer result is scaled in f32:
-//   y += dx * (d sc * dot - dmin m * sum)
-// with dx the Q8_1 block scale. Slices of a K split meet in shared memory; slice 0 writes.
+// s = w % k_split, + k_split, ... of each row. In lane l, g = l / 4 and t = l % 4, per m-tile:
+//   A (16 rows x 32 k): the lane loads rows g and g + 8 of the tile, its share of each block.
+//   B (32 k x 8 vectors): column g is vector min(8 nt + g, batch - 1) of n-tile nt, elements of
+//     the Q8_1 block picked by the format's k order (Format::permuted_k). Columns past the batch
+//     are computed and not stored.
+//   C: the lane holds rows g and g + 8 for vectors 8 nt + 2t and + 1.
+// More than 8 vectors: n-tiles of 8 share each decoded weight. Integer results are scaled in f32
+// per block (the formats say how). Slices of a K split meet in shared memory; slice 0 writes.
 // The weights of the next super-block are loaded before the current one is computed (a software
-// pipeline, as in gemv_build.cpp). sm_75 has no m16n8k32: there it is emulated with shuffles and
-// dp4a (correct, slow; for validation).
+// pipeline, as in gemv_build.cpp). sm_75 has no m16n8k32: there each is four m8n8k16.
 #include <fmt/format.h>
 
 #include "gemv_codec.hpp"
 #include "gemv_epilogue.hpp"
+#include "gemv_mma.hpp"
 #include "ptxgen/error.hpp"
 
 namespace kernels {
 
 using namespace ptxgen;
 
-namespace {
+namespace gemv::mma {
 
-constexpr uint32_t kBlockBytes = 144;  // one Q4_K super-block of 256 weights
-constexpr uint32_t kTileRows = 16;
-
-using AFrag = Regs<b32, 4>;
-using BFrag = Regs<b32, 2>;
-using CFrag = Regs<s32, 4>;
-
-// D = A B + C for the m16n8k32 s8 fragments of the PTX ISA.
-CFrag mma_s8(KernelBuilder& b, Reg<u32> lane, const AFrag& a, const BFrag& x, const CFrag& c) {
+CFrag mma_s8(KernelBuilder& b, Reg<u32>, const AFrag& a, const BFrag& x, const CFrag& c) {
     if (b.target().sm >= 80) return b.mma_m16n8k32_s8(a, x, c);
-    // D(g + 8h, 2t + e) = C + sum over the 4 lanes t' of row g's and column 2t + e's words.
-    Reg<u32> g4 = b.and_(lane, ~3u);
-    Reg<u32> col_lane = b.shl(b.and_(lane, 3u), 3u);  // lane 4 (2t) holds column 2t
-    CFrag d;
-    for (uint32_t i = 0; i < 4; ++i) d[i] = b.mov<s32>(c[i]);
-    for (uint32_t tp = 0; tp < 4; ++tp) {
-        std::array<Reg<s32>, 4> av;
-        for (uint32_t i = 0; i < 4; ++i) av[i] = b.bitcast<s32>(b.shfl_idx(a[i], b.add(g4, tp)));
-        for (uint32_t e = 0; e < 2; ++e) {
-            Reg<u32> src = b.add(col_lane, 4 * e + tp);
-            Reg<s32> x0 = b.bitcast<s32>(b.shfl_idx(x[0], src));
-            Reg<s32> x1 = b.bitcast<s32>(b.shfl_idx(x[1], src));
-            for (uint32_t h = 0; h < 2; ++h) {
-                Reg<s32>& out = d[2 * h + e];
-                out = b.dp4a(av[h + 2], x1, b.dp4a(av[h], x0, out));
-            }
-        }
-    }
-    return d;
+    // sm_75: four m8n8k16, whose fragments are the quarters of m16n8k32's: rows g (a0, a2) and
+    // g + 8 (a1, a3), each over k 0..15 (with b0) and 16..31 (with b1).
+    Regs<s32, 2> top = b.mma_m8n8k16_s8(a[2], x[1], b.mma_m8n8k16_s8(a[0], x[0], {c[0], c[1]}));
+    Regs<s32, 2> bottom = b.mma_m8n8k16_s8(a[3], x[1], b.mma_m8n8k16_s8(a[1], x[0], {c[2], c[3]}));
+    return {top[0], top[1], bottom[0], bottom[1]};
 }
 
-// The f32 value q * scale of byte `byte` of `word` (unsigned), exactly as mul(cvt(q), scale)
-// rounds it: (2^23 + q) * scale - 2^23 * scale in one fma; `big` is -2^23 * scale.
-Reg<f32> byte_times(KernelBuilder& b, Reg<u32> word, uint32_t byte, Reg<f32> scale, Reg<f32> big) {
-    Reg<u32> bits = b.prmt(word, 0x4B000000u, 0x7540u + byte);
-    return b.fma(b.bitcast<f32>(bits), scale, big);
-}
+}  // namespace gemv::mma
 
-// A super-block of one row as loaded: its header words (d and dmin, then the packed scales) and
-// this lane's two words of each of the four 32-byte chunks of quants.
-struct RowBlock {
-    Regs<u32, 4> header;
-    std::array<Regs<u32, 2>, 4> quants;
-};
+using gemv::mma::BFrag;
+using gemv::mma::CFrag;
+using gemv::mma::RowBlock;
 
-// Scales of one row's super-block: dsc[j] = d * sc_j and ndm[j] = -dmin * m_j for sub-block j.
-struct RowScales {
-    std::array<Reg<f32>, 8> dsc, ndm;
-};
-
-RowScales decode_scales(KernelBuilder& b, const Regs<u32, 4>& h) {
-    // formats.md: scales[0..3] = h[1], [4..7] = h[2], [8..11] = h[3]. For j < 4, sc = scales[j] & 63,
-    // m = scales[j + 4] & 63; for j >= 4 the low four bits come from scales[j + 4] (sc: low
-    // nibble, m: high nibble) and the top two from bits 6-7 of scales[j - 4] (sc) and scales[j] (m).
-    Reg<u32> sc_lo = b.and_(h[1], 0x3F3F3F3Fu);
-    Reg<u32> m_lo = b.and_(h[2], 0x3F3F3F3Fu);
-    Reg<u32> sc_hi = b.or_(b.and_(h[3], 0x0F0F0F0Fu), b.and_(b.shr(h[1], 2u), 0x30303030u));
-    Reg<u32> m_hi = b.or_(b.and_(b.shr(h[3], 4u), 0x0F0F0F0Fu), b.and_(b.shr(h[2], 2u), 0x30303030u));
-    auto [d, dmin] = gemv::half2_to_f32(b, h[0]);
-    Reg<f32> ndmin = b.neg(dmin);
-    Reg<f32> big_d = b.mul(d, -8388608.0f);
-    Reg<f32> big_m = b.mul(dmin, 8388608.0f);
-    RowScales s;
-    for (uint32_t j = 0; j < 8; ++j) {
-        s.dsc[j] = byte_times(b, j < 4 ? sc_lo : sc_hi, j % 4, d, big_d);
-        s.ndm[j] = byte_times(b, j < 4 ? m_lo : m_hi, j % 4, ndmin, big_m);
-    }
-    return s;
-}
-
-}  // namespace
+constexpr uint32_t kTileRows = 16;
 
 Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
     const GemvShape& s = gemv.shape;
     const GemvPlan& plan = gemv.plan;
-    if (s.weights != quant::GgmlType::q4_k) throw ptxsmith::Error("the mma generator handles Q4_K weights only");
+    std::unique_ptr<gemv::mma::Format> format;
+    if (s.weights == quant::GgmlType::q4_k) format = gemv::mma::q4k_format();
+    else if (s.weights == quant::GgmlType::q6_k) format = gemv::mma::q6k_format();
+    else throw ptxsmith::Error("the mma generator handles Q4_K and Q6_K weights only");
     KernelBuilder b(gemv.name(), target);
     const uint32_t mats = s.epilogue == GemvEpilogue::swiglu ? 2 : 1;
     const uint32_t vecs = s.batch;
     const uint32_t superblocks = s.k / 256;
-    const uint32_t row_bytes = superblocks * kBlockBytes;
+    const uint32_t block_bytes = format->block_bytes();
+    const uint32_t row_bytes = superblocks * block_bytes;
 
     std::vector<GlobalPtr> w;
     if (mats == 2) {
@@ -154,53 +97,39 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
         Reg<u32> row = b.min(b.add(first_row, b.add(g, 8 * h)), s.n - 1);
         for (uint32_t m = 0; m < mats; ++m) row_at[m].push_back(b.index(w[m], row, row_bytes));
     }
-    Reg<u32> t8 = b.shl(t, 3u);
     // n-tile nt covers vectors 8 nt .. 8 nt + 7. B: vector min(8 nt + g, batch - 1) at this lane's
-    // 8 bytes; C: vectors 8 nt + 2t and + 1 (clamped).
+    // bytes; C: vectors 8 nt + 2t and + 1 (clamped).
     const uint32_t ntiles = (vecs + 7) / 8;
+    const bool permuted = format->permuted_k();
     std::vector<GlobalPtr> x_at;
     std::vector<std::array<GlobalPtr, 2>> ds_at(ntiles);
     for (uint32_t nt = 0; nt < ntiles; ++nt) {
-        x_at.push_back(b.index(b.index(xq, b.min(b.add(g, 8 * nt), vecs - 1), s.k), t, 8));
+        x_at.push_back(b.index(b.index(xq, b.min(b.add(g, 8 * nt), vecs - 1), s.k), t, permuted ? 8 : 4));
         for (uint32_t e = 0; e < 2; ++e) {
             ds_at[nt][e] = b.index(xds, b.min(b.add(b.shl(t, 1u), 8 * nt + e), vecs - 1), s.k / 32 * 4);
         }
     }
 
-    AFrag ones;
-    for (auto& r : ones) r = b.mov<b32>(0x01010101u);
     CFrag zero;
     for (auto& r : zero) r = b.mov<s32>(0);
-    // acc[m][4 (nt tiles + tile) + i]: C element i of m-tile `tile` and n-tile nt for matrix m.
     std::vector<std::vector<Reg<f32>>> acc(mats);
     for (auto& per_matrix : acc) {
         for (uint32_t i = 0; i < 4 * tiles * ntiles; ++i) per_matrix.push_back(b.mov<f32>(0.0f));
     }
 
     using Loaded = std::vector<std::vector<RowBlock>>;  // [matrix][h]
+    const LdOpts weight_load{.evict = plan.weight_evict, .nc = true};
     auto load = [&](Reg<u32> sb) {
-        Loaded l(mats, std::vector<RowBlock>(pairs));
-        Reg<u32> offset = b.mul_lo(sb, kBlockBytes);
+        Loaded l(mats);
+        Reg<u32> offset = b.mul_lo(sb, block_bytes);
         for (uint32_t m = 0; m < mats; ++m) {
-            for (uint32_t h = 0; h < pairs; ++h) {
-                GlobalPtr block = b.index(row_at[m][h], offset, 1);
-                GlobalPtr mine = b.index(block, t8, 1);
-                l[m][h].header = b.ld_v<u32, 4>(block[0], {.nc = true});
-                for (uint32_t c = 0; c < 4; ++c) {
-                    l[m][h].quants[c] = b.ld_v<u32, 2>(mine[16 + 32 * int64_t{c}], {.evict = plan.weight_evict, .nc = true});
-                }
-            }
+            for (uint32_t h = 0; h < pairs; ++h) l[m].push_back(format->load(b, b.index(row_at[m][h], offset, 1), t, weight_load));
         }
         return l;
     };
     auto compute = [&](const Loaded& l, Reg<u32> sb) {
-        std::vector<std::vector<RowScales>> scales(mats);
-        for (uint32_t m = 0; m < mats; ++m) {
-            for (uint32_t h = 0; h < pairs; ++h) scales[m].push_back(decode_scales(b, l[m][h].header));
-        }
-        // dx of the Q8_1 block of sub-block j for the lane's C vector e of n-tile nt. With one
-        // n-tile the super-block's 8 are loaded up front (two 16-byte loads per vector); with
-        // more, each is loaded when used, to keep registers for the accumulators.
+        // With one n-tile the super-block's 8 block scales per C vector are loaded up front (two
+        // 16-byte loads); with more, each is loaded when used, to keep registers for the accumulators.
         std::array<std::array<Reg<f32>, 8>, 2> dx_first;
         if (ntiles == 1) {
             for (uint32_t e = 0; e < 2; ++e) {
@@ -211,53 +140,27 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
                 }
             }
         }
-        auto dx = [&](uint32_t nt, uint32_t e, uint32_t j) {
-            if (ntiles == 1) return dx_first[e][j];
-            return gemv::half2_to_f32(b, b.ld<u32>(b.index(ds_at[nt][e], sb, 32)[4 * int64_t{j}], {.nc = true})).first;
-        };
-        for (uint32_t j = 0; j < 8; ++j) {
-            const uint32_t c = j / 2;
-            const bool high = j % 2 == 1;
-            // a0 / a1: rows g / g + 8, k 4t..; a2 / a3: the same rows, k 16 + 4t.. (per matrix and m-tile)
-            auto nibbles = [&](Reg<u32> word) { return b.bitcast<b32>(b.and_(high ? b.shr(word, 4u) : word, 0x0F0F0F0Fu)); };
-            std::vector<std::vector<AFrag>> a(mats);
-            for (uint32_t m = 0; m < mats; ++m) {
-                for (uint32_t tl = 0; tl < tiles; ++tl) {
-                    const RowBlock& top = l[m][2 * tl];
-                    const RowBlock& bottom = l[m][2 * tl + 1];
-                    a[m].push_back({nibbles(top.quants[c][0]), nibbles(bottom.quants[c][0]), nibbles(top.quants[c][1]),
-                                    nibbles(bottom.quants[c][1])});
+        gemv::mma::Step step{b, lane, mats, tiles, ntiles, l, acc,
+            [&](uint32_t nt, uint32_t j) {
+                GlobalPtr xs = b.index(x_at[nt], sb, 256);
+                if (permuted) {
+                    Regs<u32, 2> pair = b.ld_v<u32, 2>(xs[32 * int64_t{j}], {.nc = true});
+                    return BFrag{b.bitcast<b32>(pair[0]), b.bitcast<b32>(pair[1])};
                 }
-            }
-            for (uint32_t nt = 0; nt < ntiles; ++nt) {
-                Regs<u32, 2> xw = b.ld_v<u32, 2>(b.index(x_at[nt], sb, 256)[64 * int64_t{c} + 32 * int64_t{j % 2}], {.nc = true});
-                BFrag xb{b.bitcast<b32>(xw[0]), b.bitcast<b32>(xw[1])};
-                CFrag sums = mma_s8(b, lane, ones, xb, zero);
-                const std::array<Reg<f32>, 2> sum_f{b.cvt<f32>(sums[0], {.round = Round::rn}),
-                                                    b.cvt<f32>(sums[1], {.round = Round::rn})};
-                const std::array<Reg<f32>, 2> dxv{dx(nt, 0, j), dx(nt, 1, j)};
-                for (uint32_t m = 0; m < mats; ++m) {
-                    for (uint32_t tl = 0; tl < tiles; ++tl) {
-                        CFrag dot = mma_s8(b, lane, a[m][tl], xb, zero);
-                        for (uint32_t i = 0; i < 4; ++i) {
-                            const uint32_t h = 2 * tl + i / 2, e = i % 2;
-                            Reg<f32> dot_f = b.cvt<f32>(dot[i], {.round = Round::rn});
-                            Reg<f32> unit = b.fma(scales[m][h].dsc[j], dot_f, b.mul(scales[m][h].ndm[j], sum_f[e]));
-                            Reg<f32>& sum = acc[m][4 * (nt * tiles + tl) + i];
-                            b.mov(sum, b.fma(unit, dxv[e], sum));
-                        }
-                    }
-                }
-            }
-        }
+                return BFrag{b.ld<b32>(xs[32 * int64_t{j}], {.nc = true}), b.ld<b32>(xs[32 * int64_t{j} + 16], {.nc = true})};
+            },
+            [&](uint32_t nt, uint32_t e, uint32_t j) {
+                if (ntiles == 1) return dx_first[e][j];
+                return gemv::half2_to_f32(b, b.ld<u32>(b.index(ds_at[nt][e], sb, 32)[4 * int64_t{j}], {.nc = true})).first;
+            },
+            zero};
+        format->compute(step);
     };
     auto carry = [&](Loaded& to, const Loaded& from) {
         for (uint32_t m = 0; m < mats; ++m) {
             for (uint32_t h = 0; h < pairs; ++h) {
-                for (uint32_t i = 0; i < 4; ++i) b.mov(to[m][h].header[i], from[m][h].header[i]);
-                for (uint32_t c = 0; c < 4; ++c) {
-                    for (uint32_t i = 0; i < 2; ++i) b.mov(to[m][h].quants[c][i], from[m][h].quants[c][i]);
-                }
+                for (size_t i = 0; i < to[m][h].words.size(); ++i) b.mov(to[m][h].words[i], from[m][h].words[i]);
+                for (size_t i = 0; i < to[m][h].halves.size(); ++i) b.mov(to[m][h].halves[i], from[m][h].halves[i]);
             }
         }
     };

@@ -39,7 +39,7 @@ void check_shape(const GemvShape& s) {
     }
     if (s.n == 0) throw ptxsmith::Error("--n (outputs) must be at least 1");
     if (s.batch < 1 || s.batch > kGemvMaxBatch) {
-        throw ptxsmith::Error(fmt::format("--batch must be 1..{} (above 8: Q4_K's mma strategy only); got {}", kGemvMaxBatch, s.batch));
+        throw ptxsmith::Error(fmt::format("--batch must be 1..{} (above 8: the mma strategy only); got {}", kGemvMaxBatch, s.batch));
     }
     if (s.output == GemvOutput::q8_1) {
         if (s.n % 32 != 0) throw ptxsmith::Error(fmt::format("Q8_1 output needs N (--n) to be a multiple of 32; got {}", s.n));
@@ -53,9 +53,12 @@ void check_shape(const GemvShape& s) {
 // The tensor-core strategy (gemv_mma.cpp): a warp computes 16 or 32 rows (one or two m16 tiles)
 // for every vector; each row's super-blocks are split over k_split warps.
 GemvPlan plan_mma(const GemvShape& s, GemvPlan p) {
-    if (s.weights != quant::GgmlType::q4_k) {
-        throw ptxsmith::Error(fmt::format("the mma strategy exists for Q4_K weights only (so far); {} has dp4a and fma",
+    if (s.weights != quant::GgmlType::q4_k && s.weights != quant::GgmlType::q6_k) {
+        throw ptxsmith::Error(fmt::format("the mma strategy exists for Q4_K and Q6_K weights only (so far); {} has dp4a and fma",
                                           quant::traits(s.weights).name));
+    }
+    if (s.weights == quant::GgmlType::q6_k && s.rows_per_warp == 32) {
+        throw ptxsmith::Error("mma: Q6_K takes one m16 tile per warp (--rows 16)");
     }
     if (s.unroll || s.unit_weights) {
         throw ptxsmith::Error("the mma strategy steps one super-block at a time: only --rows (16 or 32), --warps, "
@@ -66,26 +69,42 @@ GemvPlan plan_mma(const GemvShape& s, GemvPlan p) {
     }
     const uint32_t superblocks = s.k / 256;
     const bool q8_out = s.output == GemvOutput::q8_1;
-    // Measured on an H200 (tests/gpu/gemv_mma.sh, 8 vectors, rotated weights): two tiles per warp
-    // (they share the activations' loads) with each row's K range over 8 warps at 4096 rows
-    // (4096 x 14336: 16.6 us; one tile: 19.1 us at its best split of 4), one tile split 8 ways at
-    // 1024 rows (4.2 us against 5.6), and two tiles split 2 ways for the SwiGLU pair writing Q8_1
-    // (14336 x 4096: 28.3 us against 29.3 for one tile unsplit).
-    // Above 8 vectors (n-tiles of 8 share each decoded weight) the accumulators take the registers:
-    // one m-tile per warp.
+    // Measured on an H200 (tests/gpu/gemv_mma.sh, rotated weights; docs/benchmarks.md):
+    // - Q4_K, 8 vectors: two m16 tiles per warp (they share the activations' loads) with each
+    //   row's K range over 8 warps at 4096 rows (4096 x 14336: 16.6 us; one tile: 19.1 us at its
+    //   best split of 4); one tile split 8 ways at 1024 rows (4.2 us against 5.6); two tiles split
+    //   2 ways for the SwiGLU pair writing Q8_1 (14336 x 4096: 28.3 us against 29.3 unsplit).
+    // - Q6_K: one tile (its raw blocks take 33 registers per row), split 4 ways (4096 x 14336,
+    //   8 vectors: 31.8 us against 34.1 with 8; 64 vectors: 115.8 against 117.6), 8 at 1024 rows.
+    // - Above 8 vectors the accumulators take the registers: one tile, split 4 ways (Q4_K 4096 x
+    //   14336, 64 vectors: 78.2 us against 94.2 with 2).
     const bool few_rows = s.n <= 1024;
     const bool wide = s.batch > 8;
-    p.rows_per_warp = s.rows_per_warp ? s.rows_per_warp : few_rows || wide ? 16 : 32;
+    const bool q6k = s.weights == quant::GgmlType::q6_k;
+    p.rows_per_warp = s.rows_per_warp ? s.rows_per_warp : few_rows || wide || q6k ? 16 : 32;
     p.unit_weights = 256;
     p.unroll = 1;
-    const uint32_t split = q8_out ? (p.rows_per_warp == 32 ? 2 : 1) : wide ? 4 : 8;
-    p.k_split = std::min(s.k_split ? s.k_split : split, superblocks);
+    uint32_t split = q8_out ? p.rows_per_warp / 16 : few_rows ? 8 : q6k || wide ? 4 : 8;
+    split = std::min(s.k_split ? s.k_split : split, superblocks);
     // Q8_1 output: a CTA makes one 32-row block per vector.
     const uint32_t groups = q8_out ? 32 / p.rows_per_warp : 1;
+    // Slices of a split meet in static shared memory: 4 x tiles x n-tiles x matrices floats per
+    // lane and warp, at most 48 KiB with the Q8_1 staging.
+    const uint32_t mats = s.epilogue == GemvEpilogue::swiglu ? 2 : 1;
+    const uint32_t per_warp_bytes = 4 * (p.rows_per_warp / 16) * ((s.batch + 7) / 8) * mats * 32 * 4;
+    const uint32_t staging = q8_out ? s.batch * 32 * 4 : 0;
+    auto shared_bytes = [&](uint32_t k_split, uint32_t warps) { return (k_split > 1 ? warps * per_warp_bytes : 0) + staging; };
+    while (!s.k_split && !s.warps && split > 1 && shared_bytes(split, groups * split) > 48 * 1024) split /= 2;
+    p.k_split = split;
     p.warps = s.warps ? s.warps : groups * p.k_split;
     if (p.warps % p.k_split != 0 || (q8_out && p.warps / p.k_split * p.rows_per_warp != 32)) {
         throw ptxsmith::Error(fmt::format("mma: {} warps per CTA must be a multiple of the K split {}{}", p.warps, p.k_split,
                                           q8_out ? " with 32 rows per CTA for Q8_1 output" : ""));
+    }
+    if (shared_bytes(p.k_split, p.warps) > 48 * 1024) {
+        throw ptxsmith::Error(fmt::format("mma: {} warps splitting K {} ways need {} bytes of shared memory for the partial "
+                                          "sums, more than 48 KiB; use fewer warps or a smaller --ksplit",
+                                          p.warps, p.k_split, shared_bytes(p.k_split, p.warps)));
     }
     if (p.warps * 32 > 1024) throw ptxsmith::Error(fmt::format("{} warps per CTA is more than 1024 threads", p.warps));
     p.weight_evict = s.weight_cache == "normal"        ? ptxgen::Evict::none
@@ -109,9 +128,11 @@ GemvPlan plan_gemv(const GemvShape& s) {
         // Q4_K with 4..8 vectors: the tensor cores (H200, 8 vectors, rotated weights: 4096 x 14336
         // 16.6 us against 25.0 with dp4a, the SwiGLU pair 14336 x 4096 28.3 against 57.3; with 2
         // vectors dp4a is as fast or faster).
-        if (s.weights == quant::GgmlType::q4_k && s.batch >= 4) {
+        // Q6_K from 8 vectors (4096 x 14336: 31.8 us against 35.1; 4 vectors not measured).
+        const uint32_t mma_from = s.weights == quant::GgmlType::q4_k ? 4 : s.weights == quant::GgmlType::q6_k ? 8 : 0;
+        if (mma_from && s.batch >= mma_from) {
             p.strategy = GemvStrategy::mma;
-            p.why = "Q4_K, 4..8 vectors: mma (tensor cores) on Q8_1 activations";
+            p.why = fmt::format("{}, {} or more vectors: mma (tensor cores) on Q8_1 activations", quant::traits(s.weights).name, mma_from);
         }
     } else {
         if (f16 && s.strategy == GemvStrategy::dp4a) throw ptxsmith::Error("f16 weights have no dp4a strategy (use --strategy fma)");
@@ -120,7 +141,7 @@ GemvPlan plan_gemv(const GemvShape& s) {
     }
     if (p.strategy == GemvStrategy::mma) return plan_mma(s, p);
     if (s.batch > 8) {
-        throw ptxsmith::Error(fmt::format("--batch {}: the {} strategy takes 1..8 vectors (more: --strategy mma, Q4_K only)",
+        throw ptxsmith::Error(fmt::format("--batch {}: the {} strategy takes 1..8 vectors (more: --strategy mma, Q4_K and Q6_K only)",
                                           s.batch, strategy_name(p.strategy)));
     }
     const uint32_t mats = s.epilogue == GemvEpilogue::swiglu ? 2 : 1;

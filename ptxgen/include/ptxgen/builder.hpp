@@ -511,6 +511,8 @@ public:
     // D = A * B + C, m16n8k32, A/B packed signed bytes, C/D s32.
     Regs<s32, 4> mma_m16n8k32_s8(const Regs<b32, 4>& a, const Regs<b32, 2>& b, const Regs<s32, 4>& c,
                                  bool satfinite = false, Loc loc = Loc::current());
+    // D = A * B + C, m8n8k16 (sm_75), A/B packed signed bytes (one register each), C/D s32.
+    Regs<s32, 2> mma_m8n8k16_s8(Reg<b32> a, Reg<b32> b, const Regs<s32, 2>& c, Loc loc = Loc::current());
     // ldmatrix.sync.aligned.m8n8.xN[.trans].shared.b16: N 8x8 matrices, each lane gets one b32 per matrix.
     template <int N, class T = b32>
         requires((N == 1 || N == 2 || N == 4) && bit_width(T::type) == 32)

@@ -67,7 +67,7 @@ enum class BarKind : uint8_t { sync, arrive };
 enum class Scope : uint8_t { none, cta, gpu, sys };
 enum class FenceSem : uint8_t { sc, acq_rel };
 enum class DpHalf : uint8_t { lo, hi };
-enum class MmaShape : uint8_t { m16n8k16, m16n8k32 };
+enum class MmaShape : uint8_t { m16n8k16, m16n8k32, m8n8k16 };  // m8n8k16: s8 only (sm_75)
 enum class CpAsyncCache : uint8_t { ca, cg };
 
 // Special registers readable with mov.

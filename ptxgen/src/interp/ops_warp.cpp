@@ -141,11 +141,40 @@ void require_full_warp(const Warp& w, uint32_t mask, const char* what) {
     }
 }
 
+// D = A x B + C for mma.m8n8k16 with s8 inputs: A (8 x 16) has row g, k 4t..4t+3 in lane 4g + t;
+// B (16 x 8) k 4t..4t+3, column g; C and D row g, columns 2t and 2t + 1 (PTX ISA fragment layouts).
+void mma_m8n8k16(Warp& w, const DInstr& d) {
+    std::array<std::array<int64_t, 16>, 8> A{};
+    std::array<std::array<int64_t, 8>, 16> B{};
+    for (int lane = 0; lane < 32; ++lane) {
+        const int g = lane >> 2, t = lane & 3;
+        const auto a = static_cast<uint32_t>(w.r(d.s(1, 0), lane));
+        const auto b = static_cast<uint32_t>(w.r(d.s(2, 0), lane));
+        for (int k = 0; k < 4; ++k) {
+            A[static_cast<size_t>(g)][static_cast<size_t>(4 * t + k)] = part(a, k, 8, true);
+            B[static_cast<size_t>(4 * t + k)][static_cast<size_t>(g)] = part(b, k, 8, true);
+        }
+    }
+    std::array<std::array<uint64_t, 2>, 32> C{};
+    for (int lane = 0; lane < 32; ++lane) {
+        for (int i = 0; i < 2; ++i) C[static_cast<size_t>(lane)][static_cast<size_t>(i)] = w.r(d.s(3, i), lane);
+    }
+    for (int lane = 0; lane < 32; ++lane) {
+        const int g = lane >> 2, t = lane & 3;
+        for (int i = 0; i < 2; ++i) {
+            int64_t acc = get<int32_t>(C[static_cast<size_t>(lane)][static_cast<size_t>(i)]);
+            for (int k = 0; k < 16; ++k) acc += A[static_cast<size_t>(g)][static_cast<size_t>(k)] * B[static_cast<size_t>(k)][static_cast<size_t>(2 * t + i)];
+            w.r(d.s(0, i), lane) = static_cast<uint32_t>(static_cast<int32_t>(static_cast<uint32_t>(acc)));  // wraps like the hardware
+        }
+    }
+}
+
 // D = A x B + C for one m16n8 tile. Element (row, col) of each fragment lives in a lane and
 // register given by the layout functions below (PTX ISA, "Matrix fragments for mma.m16n8k16/k32").
 void h_mma(Warp& w, const DInstr& d, uint32_t mask) {
     const Instr& in = *d.in;
     require_full_warp(w, mask, "mma.sync");
+    if (in.m.shape == MmaShape::m8n8k16) return mma_m8n8k16(w, d);
     const bool int8 = in.m.shape == MmaShape::m16n8k32;
     const bool bf16 = in.type2 == Type::bf16;
     const int K = int8 ? 32 : 16;
