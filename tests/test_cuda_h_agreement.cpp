@@ -59,6 +59,16 @@ static_assert(offsetof(ptxsmith::CUgraphExecUpdateResultInfo, errorNode) ==
 static_assert(offsetof(ptxsmith::CUgraphExecUpdateResultInfo, errorFromNode) ==
               offsetof(::CUgraphExecUpdateResultInfo, errorFromNode));
 
+static_assert(sizeof(ptxsmith::CUlaunchAttribute) == sizeof(::CUlaunchAttribute));
+static_assert(alignof(ptxsmith::CUlaunchAttribute) == alignof(::CUlaunchAttribute));
+static_assert(offsetof(ptxsmith::CUlaunchAttribute, value) == offsetof(::CUlaunchAttribute, value));
+static_assert(offsetof(ptxsmith::CUlaunchAttributeValue, programmaticStreamSerializationAllowed) ==
+              offsetof(::CUlaunchAttributeValue, programmaticStreamSerializationAllowed));
+static_assert(sizeof(ptxsmith::CUlaunchConfig) == sizeof(::CUlaunchConfig));
+static_assert(offsetof(ptxsmith::CUlaunchConfig, hStream) == offsetof(::CUlaunchConfig, hStream));
+static_assert(offsetof(ptxsmith::CUlaunchConfig, attrs) == offsetof(::CUlaunchConfig, attrs));
+static_assert(offsetof(ptxsmith::CUlaunchConfig, numAttrs) == offsetof(::CUlaunchConfig, numAttrs));
+
 // ---- Signatures --------------------------------------------------------------------------------
 // Our function types are spelled with our types; ToCuda rewrites them into cuda.h's, part by
 // part, and Abi folds unsigned long long into unsigned long: CUdeviceptr is std::uint64_t to us
@@ -85,6 +95,7 @@ MAP_TYPE(ptxsmith::CUgraphExec_st, ::CUgraphExec_st)
 MAP_TYPE(ptxsmith::CUgraphNode_st, ::CUgraphNode_st)
 MAP_TYPE(ptxsmith::CUlinkState_st, ::CUlinkState_st)
 MAP_TYPE(ptxsmith::CUgraphExecUpdateResultInfo, ::CUgraphExecUpdateResultInfo)
+MAP_TYPE(ptxsmith::CUlaunchConfig, ::CUlaunchConfig)
 MAP_TYPE(ptxsmith::nvrtc_api::nvrtcResult, ::nvrtcResult)
 MAP_TYPE(ptxsmith::nvrtc_api::_nvrtcProgram, ::_nvrtcProgram)
 #undef MAP_TYPE

@@ -80,6 +80,7 @@ TEST_CASE("requirements of other instructions above their target") {
          "redux.sync.add.u32 %r1, %r0, 0xffffffff;", "sm_80 / PTX 7.0"},
         {"mma s8", 75, [](KernelBuilder& b) { b.mma_m16n8k32_s8(regs<b32, 4>(b), regs<b32, 2>(b), regs<s32, 4>(b)); },
          "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32", "sm_80 / PTX 7.0"},
+        {"griddepcontrol", 89, [](KernelBuilder& b) { b.griddep_wait(); }, "griddepcontrol.wait;", "sm_90 / PTX 7.8"},
         {"add.bf16", 80, [](KernelBuilder& b) { auto x = b.reg<bf16>(); auto y = b.reg<bf16>(); b.add<bf16>(x, y); },
          "add.bf16 %bf2, %bf0, %bf1;", "sm_90 / PTX 7.8"},
         {"setp.bf16", 89, [](KernelBuilder& b) { auto x = b.reg<bf16>(); auto y = b.reg<bf16>(); b.setp<bf16>(Cmp::lt, x, y); },

@@ -1415,6 +1415,14 @@ TEST_CASE("mma.sync m16n8k32 with s8 inputs, with and without .satfinite") {
           "{%b4, %b5}, {%s0, %s1, %s2, %s3};");
 }
 
+TEST_CASE("griddepcontrol: wait and launch_dependents (sm_90)") {
+    KernelBuilder b("k", Target{90});
+    b.griddep_launch_dependents();
+    CHECK(last(b) == "griddepcontrol.launch_dependents;");
+    b.griddep_wait();
+    CHECK(last(b) == "griddepcontrol.wait;");
+}
+
 TEST_CASE("mma.sync m8n8k16 with s8 inputs (sm_75)") {
     KernelBuilder b("k", Target{75});
     Reg<b32> a = b.reg<b32>();

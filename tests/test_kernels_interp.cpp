@@ -38,6 +38,19 @@ TEST_CASE("every registered kernel matches its reference on the interpreter") {
     CHECK(checked >= 8);
 }
 
+TEST_CASE("the mma products' sm_75 form (four m8n8k16 per m16n8k32) matches the reference") {
+    for (const char* family : {"q4k_gemv", "q6k_gemv"}) {
+        auto inst = instantiate(find_family(family), {{"n", "40"}, {"k", "768"}, {"batch", "11"}, {"strategy", "mma"}, {"epilogue", "residual"}});
+        const uint64_t seed = fresh_seed();
+        CAPTURE(inst->name());
+        CAPTURE(seed);
+        CheckResult r = check_on_interpreter(*inst, seed, {}, ptxgen::Target{75});
+        INFO(r.comparison.worst);
+        CHECK(r.comparison.elements > 0);
+        CHECK(r.comparison.pass);
+    }
+}
+
 TEST_CASE("an output the kernel does not write fails the comparison") {
     // block_sum writes out[r] for every row; compare a poisoned copy against the reference.
     auto inst = instantiate(find_family("block_sum"), {{"rows", "2"}, {"cols", "8"}, {"block", "32"}});

@@ -455,6 +455,8 @@ Kernel all_forms() {
     b.mma_m16n8k32_s8({bw, bw, bw, bw}, {bw, bw}, {s, s, s, s});
     b.mma_m16n8k32_s8({bw, bw, bw, bw}, {bw, bw}, {s, s, s, s}, true);
     b.mma_m8n8k16_s8(bw, bw, {s, s});
+    b.griddep_launch_dependents();
+    b.griddep_wait();
     b.ldmatrix<1>(sp[0]);
     b.ldmatrix<1>(sp[0], true);
     b.ldmatrix<2>(sp[0]);

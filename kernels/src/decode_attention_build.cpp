@@ -131,6 +131,9 @@ Kernel DecodeAttention::build(const Target& target) const {
     GlobalPtr partials = b.param_ptr("partials", Type::f32);
     GlobalPtr counters = b.param_ptr("counters", Type::u32);
     b.reqntid(T);
+    // Everything below reads or writes what earlier kernels touch: wait for them, so that this
+    // kernel may be launched to overlap its predecessor's tail (programmatic dependent launch).
+    if (target.sm >= 90) b.griddep_wait();
     SharedArray scores = b.shared_array("scores", scores_bytes, 16);     // [G][C] f32
     SharedArray reduce = b.shared_array("reduce", reduce_bytes, 16);     // [W][G][D] f32
     SharedArray last_flag = b.shared_array("last_flag", 4, 4);

@@ -48,6 +48,9 @@ Kernel DecodeAttention::build_staged(const Target& target) const {
     GlobalPtr partials = b.param_ptr("partials", Type::f32);
     GlobalPtr counters = b.param_ptr("counters", Type::u32);
     b.reqntid(T);
+    // Everything below reads or writes what earlier kernels touch: wait for them, so that this
+    // kernel may be launched to overlap its predecessor's tail (programmatic dependent launch).
+    if (target.sm >= 90) b.griddep_wait();
     SharedArray k_stage = b.shared_array("k_stage", stage_bytes, 16);  // [C][D] f16
     SharedArray v_stage = b.shared_array("v_stage", stage_bytes, 16);  // [C][D] f16
     SharedArray scores = b.shared_array("scores", W * Gt * C * 4, 16); // [W][Gt][C] f32

@@ -72,6 +72,12 @@ Kernel RmsNormQ8_1::build(const Target& target) const {
     GlobalPtr q = b.param_ptr("q", Type::s8);
     GlobalPtr ds = b.param_ptr("ds", Type::f16);
     b.reqntid(block);
+    // The product that reads these activations may start now and load its weights meanwhile
+    // (it waits for this kernel before reading them; programmatic dependent launch, sm_90).
+    if (target.sm >= 90) b.griddep_launch_dependents();
+    // Everything below reads or writes what earlier kernels touch: wait for them, so that this
+    // kernel may be launched to overlap its predecessor's tail (programmatic dependent launch).
+    if (target.sm >= 90) b.griddep_wait();
     Reg<u32> row = b.ctaid_x();
     Reg<u32> tid = b.tid_x();
     Reg<u32> row_offset = b.mul_lo(row, k);

@@ -184,6 +184,9 @@ Kernel RopeKvScatter::build(const Target& target) const {
     const bool normal = style == RopeStyle::normal;
     const bool partial = half < pairs;  // some pairs pass through unrotated
     b.reqntid(lanes, slots_per_cta);
+    // Everything below reads or writes what earlier kernels touch: wait for them, so that this
+    // kernel may be launched to overlap its predecessor's tail (programmatic dependent launch).
+    if (target.sm >= 90) b.griddep_wait();
 
     Reg<u32> j = b.tid_x();
     Reg<u32> y = b.tid_y();

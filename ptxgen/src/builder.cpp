@@ -487,6 +487,8 @@ void KernelBuilder::cp_async(Address<Space::shared> dst, Address<Space::global> 
 }
 
 void KernelBuilder::cp_async_commit(Loc loc) { emit(make(Op::cp_async_commit, Type::b8), loc); }
+void KernelBuilder::griddep_wait(Loc loc) { emit(make(Op::griddep_wait, Type::b8), loc); }
+void KernelBuilder::griddep_launch_dependents(Loc loc) { emit(make(Op::griddep_launch, Type::b8), loc); }
 
 void KernelBuilder::cp_async_wait(uint32_t pending_groups, Loc loc) {
     Instr in = make(Op::cp_async_wait, Type::b8);

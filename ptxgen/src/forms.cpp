@@ -78,6 +78,8 @@ Requirement requirement(const Instr& in) {
         return in.m.shape == MmaShape::m8n8k16 ? need(75, 6, 5) : need(80, 7, 0);
     case Op::ldmatrix:
         return need(75, 6, 5);
+    case Op::griddep_wait: case Op::griddep_launch:
+        return need(90, 7, 8);
     case Op::cp_async: case Op::cp_async_commit: case Op::cp_async_wait:
         return need(80, 7, 0);
     default:

@@ -267,7 +267,8 @@ void modifiers(Modifiers& m, Instr& in) {
     case Op::bar_warp_sync:
         in.type = Type::b32;
         break;
-    case Op::cp_async_commit: case Op::cp_async_wait: case Op::ret: case Op::exit:
+    case Op::cp_async_commit: case Op::cp_async_wait: case Op::ret: case Op::exit: case Op::griddep_wait:
+    case Op::griddep_launch:
         in.type = Type::b8;
         break;
     default:  // the bit operations, selp and mov: just the type

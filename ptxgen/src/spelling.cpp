@@ -27,7 +27,8 @@ std::string_view spelling(Op op) {
         "ex2", "lg2", "rcp", "rsqrt", "sqrt", "tanh", "sin", "cos",
         "ld", "st", "shfl.sync", "vote.sync", "activemask", "redux.sync", "dp4a", "dp2a",
         "bar", "bar.warp.sync", "membar", "fence", "atom", "red", "mma.sync.aligned", "ldmatrix.sync.aligned",
-        "cp.async", "cp.async.commit_group", "cp.async.wait_group", "bra", "ret", "exit", "label",
+        "cp.async", "cp.async.commit_group", "cp.async.wait_group", "griddepcontrol.wait",
+        "griddepcontrol.launch_dependents", "bra", "ret", "exit", "label",
         ".pragma \"nounroll\""};
     return pick(names, op);
 }
@@ -120,7 +121,8 @@ OpClass op_class(Op op) {
     case Op::ld: case Op::st: return OpClass::memory;
     case Op::shfl: case Op::vote: case Op::activemask: case Op::redux: return OpClass::warp;
     case Op::dp4a: case Op::dp2a: return OpClass::dot;
-    case Op::bar: case Op::bar_warp_sync: case Op::membar: case Op::fence: return OpClass::sync;
+    case Op::bar: case Op::bar_warp_sync: case Op::membar: case Op::fence: case Op::griddep_wait: case Op::griddep_launch:
+        return OpClass::sync;
     case Op::atom: case Op::red: return OpClass::atomic;
     case Op::mma: case Op::ldmatrix: return OpClass::tensor;
     case Op::cp_async: case Op::cp_async_commit: case Op::cp_async_wait: return OpClass::async_copy;

@@ -1,6 +1,7 @@
 // What both devices share: argument packing, launch checks, choosing a device.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <mutex>
@@ -39,6 +40,10 @@ void check_launch(const ptxgen::Kernel& k, const DeviceInfo& info, const Dims& d
         bad(fmt::format("{} bytes of shared memory ({} static + {} dynamic); {} allows at most {} per block", shared,
                         k.static_shared_bytes(), d.shared_bytes, info.name, info.shared_per_block_optin));
     }
+}
+
+bool kernel_waits_for_grids(const ptxgen::Kernel& k) {
+    return std::any_of(k.code.begin(), k.code.end(), [](const ptxgen::Instr& in) { return in.op == ptxgen::Op::griddep_wait; });
 }
 
 ExternalKernel external_kernel(std::string ptx, const std::string& entry) {

@@ -308,6 +308,14 @@ private:
         const auto& v = args.values();
         if (v.size() > params.size()) throw ptxsmith::Error(fmt::format("launch of {}: more than {} arguments", k.name, params.size()));
         for (size_t i = 0; i < v.size(); ++i) params[i] = const_cast<uint8_t*>(v[i].data());
+        if (d.overlap_previous && d_.cuLaunchKernelEx && info_.cc_major >= 9) {
+            CUlaunchAttribute overlap{};
+            overlap.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+            overlap.value.programmaticStreamSerializationAllowed = 1;
+            CUlaunchConfig config{d.grid[0], d.grid[1], d.grid[2], d.block[0], d.block[1], d.block[2], d.shared_bytes, stream_, &overlap, 1};
+            d_.check(d_.cuLaunchKernelEx(&config, m.function, params.data(), nullptr), "cuLaunchKernelEx", k.name);
+            return;
+        }
         d_.check(d_.cuLaunchKernel(m.function, d.grid[0], d.grid[1], d.grid[2], d.block[0], d.block[1], d.block[2], d.shared_bytes,
                                    stream_, params.data(), nullptr),
                  "cuLaunchKernel", k.name);

@@ -30,7 +30,9 @@ IFS=, read -r -a shapes <<<"${MMA_SHAPES:---n 4096 --k 14336,--n 14336 --k 4096 
         # $shape is split into its words on purpose.
         # shellcheck disable=SC2086
         [ "$batch" -le 8 ] && bench $family $shape --batch $batch --strategy dp4a
-        for rows in ${MMA_ROWS:-16 32}; do for ks in ${MMA_KSPLITS:-1 2 4 8}; do
+        rows_list=${MMA_ROWS:-16 32}
+        [ "$family" = q6k_gemv ] && rows_list=16  # Q6_K takes one m16 tile per warp
+        for rows in $rows_list; do for ks in ${MMA_KSPLITS:-1 2 4 8}; do
           warps=$ks; [[ $shape == *q8_1* ]] && warps=$((32 / rows * ks))
           # shellcheck disable=SC2086
           bench $family $shape --batch $batch --strategy mma --rows $rows --ksplit $ks --warps $warps

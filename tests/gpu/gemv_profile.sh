@@ -9,7 +9,7 @@ cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DPTXSMITH_TESTS=OFF >"$out/c
 cmake --build build-gpu --target ptxgen_cli -j"$(nproc)" >"$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
 ptxgen=build-gpu/ptxgen/cli/ptxgen
 ncu=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
-for cfg in "q4k_gemv --n 4096 --k 14336" "q6k_gemv --n 4096 --k 14336" "q8_0_gemv --n 4096 --k 14336" "q4k_gemv --n 4096 --k 14336 --batch 8"; do
+for cfg in "q4k_gemv --n 4096 --k 14336" "q6k_gemv --n 4096 --k 14336" "q8_0_gemv --n 4096 --k 14336" "q4k_gemv --n 4096 --k 14336 --batch 8 --strategy dp4a"; do
   name=$(echo $cfg | tr ' ' '_' | tr -d '-')
   # shellcheck disable=SC2086
   "$ncu" --clock-control none -k regex:gemv --launch-count 1 --section SpeedOfLight --section Occupancy \

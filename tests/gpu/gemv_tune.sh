@@ -31,7 +31,7 @@ for f in q4k_gemv q6k_gemv; do
     bench $f $shape --batch 1 --rows $rows --unit $unit --unroll 1 --warps $((warps * ks)) --ksplit $ks
   done; done; done; done
   for rows in 4 8; do for unit in 32 64; do for warps in 1 2 4; do
-    bench $f $shape --batch 8 --rows $rows --unit $unit --unroll 1 --warps $warps
+    bench $f $shape --batch 8 --strategy dp4a --rows $rows --unit $unit --unroll 1 --warps $warps
   done; done; done
 done
 for rows in 2 4; do for ks in 1 2 4; do bench q8_0_gemv $shape --batch 1 --rows $rows --warps $((2 * ks)) --ksplit $ks; done; done

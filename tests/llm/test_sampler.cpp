@@ -60,6 +60,10 @@ TEST_CASE("greedy sampling picks the argmax, the lowest id on ties") {
     }
     CHECK(sampler.sample(std::vector<float>{1.0f, 3.0f, 3.0f, 2.0f}) == 1);
     CHECK(llm::model::argmax(std::vector<float>{-INFINITY, -1.0f, -1.0f}) == 1);
+    // NaN never wins, wherever it is; a row of NaN is an error, not token 0.
+    CHECK(llm::model::argmax(std::vector<float>{NAN, -3.0f, 2.0f, NAN}) == 2);
+    CHECK(llm::model::argmax(std::vector<float>{NAN, -3.0f}) == 1);
+    CHECK_THROWS_WITH_AS(llm::model::argmax(std::vector<float>{NAN, NAN}), doctest::Contains("NaN"), ptxsmith::Error);
 }
 
 TEST_CASE("top-k 1 is greedy whatever the temperature and seed") {

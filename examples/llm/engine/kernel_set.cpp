@@ -73,7 +73,12 @@ void KernelSet::compile() {
     generate_s_ = seconds_since(start);
     start = std::chrono::steady_clock::now();
     dev_.prefetch(ir);
-    for (size_t i = 0; i < n; ++i) kernels_[first + i].kernel = dev_.prepare(ir[i]);
+    for (size_t i = 0; i < n; ++i) {
+        kernels_[first + i].kernel = dev_.prepare(ir[i]);
+        // Products wait for their inputs after issuing their first weight loads: they may start
+        // while the kernel before them finishes (programmatic dependent launch, sm_90).
+        kernels_[first + i].dims.overlap_previous = ptxsmith::runtime::kernel_waits_for_grids(ir[i]);
+    }
     jit_s_ = seconds_since(start);
     compiled_ = kernels_.size();
 }

@@ -64,10 +64,13 @@ void apply_repeat_penalty(std::span<float> logits, std::span<const int32_t> rece
 
 int32_t argmax(std::span<const float> logits) {
     if (logits.empty()) throw ptxsmith::Error("cannot pick a token from an empty row of logits");
-    size_t best = 0;
-    for (size_t i = 1; i < logits.size(); ++i) {
-        if (logits[i] > logits[best]) best = i;
+    // NaN never wins (as in the device's argmax kernel); ties go to the lowest id.
+    size_t best = logits.size();
+    for (size_t i = 0; i < logits.size(); ++i) {
+        if (std::isnan(logits[i])) continue;
+        if (best == logits.size() || logits[i] > logits[best]) best = i;
     }
+    if (best == logits.size()) throw ptxsmith::Error("every logit is NaN: no token can be picked");
     return static_cast<int32_t>(best);
 }
 

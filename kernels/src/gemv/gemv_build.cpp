@@ -148,6 +148,7 @@ Kernel Gemv::build(const Target& target) const {
         for (uint32_t u = 0; u < unroll; ++u) list.push_back(u == 0 ? base : b.add(base, 32 * u));
         return list;
     };
+    if (groups == 0 && target.sm >= 90) b.griddep_wait();
     if (groups > 0) {
         // Software pipeline: the weight loads of group g + S are issued before the arithmetic of
         // group g, so that a lane always has a group's weights in flight from DRAM while it
@@ -155,6 +156,8 @@ Kernel Gemv::build(const Target& target) const {
         // inputs, small and reused by every warp, come from L1 and are loaded just in time.
         // plan_gemv keeps groups >= S, so every slice has a first group.
         Loaded current = load_weights(units_of_group(split == 1 ? b.mov<u32>(0u) : b.mov<u32>(slice)));
+        // Only weights so far: the inputs and outputs come after the previous kernel finishes.
+        if (target.sm >= 90) b.griddep_wait();
         if (groups > 1) {
             b.for_range(b.add(slice, split), groups, split, [&](Reg<u32> g) {
                 Loaded next = load_weights(units_of_group(g));
@@ -180,6 +183,8 @@ Kernel Gemv::build(const Target& target) const {
     for (size_t i = 0; i < leftovers.size(); ++i) step(leftovers[i], static_cast<uint32_t>(i));
     if (tail > 0) step(full_steps, static_cast<uint32_t>(leftovers.size()));
 
+    // The weights are read: the kernel that follows may launch and wait for this one's outputs.
+    if (target.sm >= 90) b.griddep_launch_dependents();
     // Reduce across the warp, then across the slices of a K split (through shared memory, into
     // slice 0), combine the matrices, write.
     for (auto& per_matrix : acc) {

@@ -279,7 +279,7 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
         }
     }
     gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
-    gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"batch", "8"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
+    gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"batch", "8"}, {"strategy", f16 ? "fma" : "dp4a"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
     gpu.push_back({{"n", "4096"}, {"k", "14336"}, {"epilogue", "residual"}});
     if (W == quant::GgmlType::q4_k || W == quant::GgmlType::q6_k) {
         gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"batch", "8"}, {"strategy", "mma"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});

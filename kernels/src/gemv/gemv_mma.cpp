@@ -168,6 +168,8 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
     // plan_mma keeps k_split <= superblocks, so every slice has a first super-block.
     Reg<u32> current_sb = b.mov<u32>(slice);
     Loaded current = load(current_sb);
+    // Only weights so far: the inputs and outputs come after the previous kernel finishes.
+    if (target.sm >= 90) b.griddep_wait();
     if (superblocks > split) {
         b.for_range(b.add(slice, split), superblocks, split, [&](Reg<u32> sb) {
             Loaded next = load(sb);
@@ -178,6 +180,8 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
     }
     compute(current, current_sb);
 
+    // The weights are read: the kernel that follows may launch and wait for this one's outputs.
+    if (target.sm >= 90) b.griddep_launch_dependents();
     // Slices of a K split add up in shared memory (lane-major, conflict-free), into slice 0.
     Pred leader = b.setp(Cmp::eq, slice, 0u);
     if (split > 1) {

@@ -10,7 +10,9 @@
 // different scales, so each group is two mmas with the other half's A registers zero:
 //   y += d dx * (sc_lo * dot_lo + sc_hi * dot_hi)      (integers until the last product)
 // with the quants made signed (q - 32) per byte. Blocks are only 2-byte aligned: each 4-byte
-// field is assembled from the aligned word below it and a 16-bit load of its upper half.
+// field is assembled from the aligned word below it and a 16-bit load of its upper half. So the
+// first block of a buffer whose base is 2 mod 4 reads the 2 bytes before it: weight buffers must
+// be 4-byte aligned (device allocations and GGUF tensors are).
 #include "gemv_codec.hpp"
 #include "gemv_mma.hpp"
 

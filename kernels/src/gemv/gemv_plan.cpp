@@ -2,6 +2,8 @@
 // the shape checks that come before it.
 #include <fmt/format.h>
 
+#include <numeric>
+
 #include "kernels/gemv.hpp"
 #include "ptxgen/error.hpp"
 
@@ -85,9 +87,11 @@ GemvPlan plan_mma(const GemvShape& s, GemvPlan p) {
     p.unit_weights = 256;
     p.unroll = 1;
     uint32_t split = q8_out ? p.rows_per_warp / 16 : few_rows ? 8 : q6k || wide ? 4 : 8;
-    split = std::min(s.k_split ? s.k_split : split, superblocks);
     // Q8_1 output: a CTA makes one 32-row block per vector.
     const uint32_t groups = q8_out ? 32 / p.rows_per_warp : 1;
+    // --warps without --ksplit: the split follows from the warps (Q8_1 output) or divides them.
+    if (s.warps && !s.k_split) split = q8_out ? std::max(1u, s.warps / groups) : std::gcd(split, s.warps);
+    split = std::min(s.k_split ? s.k_split : split, superblocks);
     // Slices of a split meet in static shared memory: 4 x tiles x n-tiles x matrices floats per
     // lane and warp, at most 48 KiB with the Q8_1 staging.
     const uint32_t mats = s.epilogue == GemvEpilogue::swiglu ? 2 : 1;
@@ -130,7 +134,9 @@ GemvPlan plan_gemv(const GemvShape& s) {
         // vectors dp4a is as fast or faster).
         // Q6_K from 8 vectors (4096 x 14336: 31.8 us against 35.1; 4 vectors not measured).
         const uint32_t mma_from = s.weights == quant::GgmlType::q4_k ? 4 : s.weights == quant::GgmlType::q6_k ? 8 : 0;
-        if (mma_from && s.batch >= mma_from) {
+        // Tuning knobs only dp4a has (--rows 1..8, --unroll, --unit) keep dp4a.
+        const bool dp4a_knobs = (s.rows_per_warp && s.rows_per_warp <= 8) || s.unroll || s.unit_weights;
+        if (mma_from && s.batch >= mma_from && !dp4a_knobs) {
             p.strategy = GemvStrategy::mma;
             p.why = fmt::format("{}, {} or more vectors: mma (tensor cores) on Q8_1 activations", quant::traits(s.weights).name, mma_from);
         }

@@ -535,6 +535,16 @@ public:
                   CpAsyncCache cache = CpAsyncCache::ca, std::optional<Reg<u32>> src_bytes = std::nullopt,
                   Loc loc = Loc::current());
     void cp_async_commit(Loc loc = Loc::current());
+
+    // ---- programmatic dependent launch (sm_90, PTX 7.8) ----
+    // griddepcontrol.wait: blocks until the grids this one depends on have completed and their
+    // memory is visible. A kernel that executes it may be launched to overlap its predecessor
+    // (Dims::overlap_previous): everything before the wait must touch no memory that earlier
+    // kernels write, nor write memory they read. A no-op for a kernel launched the usual way.
+    void griddep_wait(Loc loc = Loc::current());
+    // griddepcontrol.launch_dependents: lets a dependent grid launched to overlap this one start
+    // once every CTA of this grid has executed it (or exited).
+    void griddep_launch_dependents(Loc loc = Loc::current());
     void cp_async_wait(uint32_t pending_groups, Loc loc = Loc::current());
     void cp_async_wait_all(Loc loc = Loc::current());
 

@@ -39,6 +39,9 @@ enum class Op : uint8_t {
     mma, ldmatrix,
     // asynchronous copies
     cp_async, cp_async_commit, cp_async_wait,
+    // programmatic dependent launch (sm_90): wait for the grids this one depends on; let the
+    // grids that depend on this one start
+    griddep_wait, griddep_launch,
     // control flow
     bra, ret, exit, label, nounroll,
 };

@@ -145,6 +145,8 @@ Handler select_memory_handler(const Instr& in) {
     case Op::cp_async_commit: return &h_cp_commit;
     case Op::cp_async_wait: return &h_cp_wait;
     case Op::membar: case Op::fence: return &h_nothing;
+    // The interpreter runs one grid at a time: a grid's predecessors have finished before it starts.
+    case Op::griddep_wait: case Op::griddep_launch: return &h_nothing;
     default: return nullptr;
     }
 }

@@ -143,6 +143,7 @@ void require_full_warp(const Warp& w, uint32_t mask, const char* what) {
 
 // D = A x B + C for mma.m8n8k16 with s8 inputs: A (8 x 16) has row g, k 4t..4t+3 in lane 4g + t;
 // B (16 x 8) k 4t..4t+3, column g; C and D row g, columns 2t and 2t + 1 (PTX ISA fragment layouts).
+// Wraps on overflow, or saturates with .satfinite.
 void mma_m8n8k16(Warp& w, const DInstr& d) {
     std::array<std::array<int64_t, 16>, 8> A{};
     std::array<std::array<int64_t, 8>, 16> B{};
@@ -164,7 +165,8 @@ void mma_m8n8k16(Warp& w, const DInstr& d) {
         for (int i = 0; i < 2; ++i) {
             int64_t acc = get<int32_t>(C[static_cast<size_t>(lane)][static_cast<size_t>(i)]);
             for (int k = 0; k < 16; ++k) acc += A[static_cast<size_t>(g)][static_cast<size_t>(k)] * B[static_cast<size_t>(k)][static_cast<size_t>(2 * t + i)];
-            w.r(d.s(0, i), lane) = static_cast<uint32_t>(static_cast<int32_t>(static_cast<uint32_t>(acc)));  // wraps like the hardware
+            if (d.in->m.sat) acc = std::clamp<int64_t>(acc, INT32_MIN, INT32_MAX);
+            w.r(d.s(0, i), lane) = static_cast<uint32_t>(static_cast<int32_t>(static_cast<uint32_t>(acc)));  // else wraps
         }
     }
 }

@@ -172,6 +172,11 @@
     X(CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND, 1)          \
     X(CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT, 2)
 
+// The launch attributes ptxsmith sets (cuLaunchKernelEx).
+#define PTXSMITH_CU_LAUNCH_ATTRIBUTE_VALUES(X) \
+    X(CU_LAUNCH_ATTRIBUTE_IGNORE, 0)           \
+    X(CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION, 6)
+
 // Every enum list above, with the name of its type: what the agreement test walks.
 #define PTXSMITH_CU_ENUMS(X)                                                    \
     X(CUresult, PTXSMITH_CU_RESULT_VALUES)                                      \
@@ -185,7 +190,8 @@
     X(CUevent_flags, PTXSMITH_CU_EVENT_FLAG_VALUES)                             \
     X(CUgraphInstantiate_flags, PTXSMITH_CU_GRAPH_INSTANTIATE_FLAG_VALUES)      \
     X(CUdriverProcAddress_flags, PTXSMITH_CU_PROC_ADDRESS_FLAG_VALUES)          \
-    X(CUdriverProcAddressQueryResult, PTXSMITH_CU_PROC_ADDRESS_QUERY_RESULT_VALUES)
+    X(CUdriverProcAddressQueryResult, PTXSMITH_CU_PROC_ADDRESS_QUERY_RESULT_VALUES) \
+    X(CUlaunchAttributeID, PTXSMITH_CU_LAUNCH_ATTRIBUTE_VALUES)
 
 namespace ptxsmith {
 
@@ -225,6 +231,28 @@ struct CUgraphExecUpdateResultInfo {
     CUgraphExecUpdateResult result;
     CUgraphNode errorNode;
     CUgraphNode errorFromNode;
+};
+
+// cuLaunchKernelEx's configuration and attributes (cuda.h's layouts: an attribute is its id padded
+// to 8 bytes, then a 64-byte union that holds pointers in cuda.h, hence 8-byte aligned). Only the
+// value ptxsmith sets is named.
+union CUlaunchAttributeValue {
+    char pad[64];
+    int programmaticStreamSerializationAllowed;
+    std::uint64_t align_as_pointer;
+};
+struct CUlaunchAttribute {
+    CUlaunchAttributeID id;
+    char pad[8 - sizeof(CUlaunchAttributeID)];
+    CUlaunchAttributeValue value;
+};
+struct CUlaunchConfig {
+    unsigned int gridDimX, gridDimY, gridDimZ;
+    unsigned int blockDimX, blockDimY, blockDimZ;
+    unsigned int sharedMemBytes;
+    CUstream hStream;
+    CUlaunchAttribute* attrs;
+    unsigned int numAttrs;
 };
 
 // The two spellings of cuGetProcAddress, the only entry point taken with dlsym: _v2 (CUDA 12.0

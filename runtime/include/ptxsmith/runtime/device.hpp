@@ -47,7 +47,15 @@ struct Dims {
     std::array<uint32_t, 3> grid{1, 1, 1};
     std::array<uint32_t, 3> block{1, 1, 1};
     uint32_t shared_bytes = 0;  // dynamic shared memory
+    // Programmatic dependent launch (CUDA, sm_90 and a driver with cuLaunchKernelEx; ignored
+    // elsewhere): the kernel may start before the previous kernel on the stream has finished. Only
+    // for kernels that execute griddepcontrol.wait before touching memory earlier kernels write
+    // (KernelBuilder::griddep_wait; kernel_waits_for_grids says whether a kernel does).
+    bool overlap_previous = false;
 };
+
+// Whether a kernel executes griddepcontrol.wait (and so may be launched with overlap_previous).
+bool kernel_waits_for_grids(const ptxgen::Kernel& k);
 
 // Kernel arguments in parameter order, as the bytes each parameter holds: .ptr(address), .u32(n),
 // .f32(x), ... (the interpreter's argument list, shared by every device).
