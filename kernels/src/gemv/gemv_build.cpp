@@ -35,28 +35,10 @@ Kernel Gemv::build(const Target& target) const {
     std::unique_ptr<Codec> codec = gemv::make_codec(s.weights, plan, s.k);
     const uint64_t row_bytes = quant::row_bytes(s.weights, s.k);
 
-    std::vector<GlobalPtr> w;
-    if (mats == 2) {
-        w.push_back(b.param_ptr("wg", Type::u8));
-        w.push_back(b.param_ptr("wu", Type::u8));
-    } else {
-        w.push_back(b.param_ptr("w", Type::u8));
-    }
-    gemv::Inputs in;
-    in.k = s.k;
-    if (dp4a) {
-        in.xq = b.param_ptr("xq", Type::s8);
-        in.xds = b.param_ptr("xds", Type::f16);
-    } else {
-        in.x = b.param_ptr("x", Type::f32);
-    }
-    GlobalPtr y, yq, yds;
-    if (s.output == GemvOutput::q8_1) {
-        yq = b.param_ptr("yq", Type::s8);
-        yds = b.param_ptr("yds", Type::f16);
-    } else {
-        y = b.param_ptr("y", Type::f32);
-    }
+    const gemv::Params params = gemv::declare_params(b, s, dp4a);
+    const std::vector<GlobalPtr>& w = params.w;
+    gemv::Inputs in{params.xq, params.xds, params.x, s.k};
+    const GlobalPtr y = params.y, yq = params.yq, yds = params.yds;
     b.reqntid(32 * plan.warps);
 
     Reg<u32> tid = b.tid_x();

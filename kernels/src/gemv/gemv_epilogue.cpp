@@ -7,6 +7,29 @@ namespace kernels::gemv {
 
 using namespace ptxgen;
 
+Params declare_params(KernelBuilder& b, const GemvShape& s, bool q8_in) {
+    Params p;
+    if (s.epilogue == GemvEpilogue::swiglu) {
+        p.w.push_back(b.param_ptr("wg", Type::u8));
+        p.w.push_back(b.param_ptr("wu", Type::u8));
+    } else {
+        p.w.push_back(b.param_ptr("w", Type::u8));
+    }
+    if (q8_in) {
+        p.xq = b.param_ptr("xq", Type::s8);
+        p.xds = b.param_ptr("xds", Type::f16);
+    } else {
+        p.x = b.param_ptr("x", Type::f32);
+    }
+    if (s.output == GemvOutput::q8_1) {
+        p.yq = b.param_ptr("yq", Type::s8);
+        p.yds = b.param_ptr("yds", Type::f16);
+    } else {
+        p.y = b.param_ptr("y", Type::f32);
+    }
+    return p;
+}
+
 Reg<f32> silu_times(KernelBuilder& b, Reg<f32> gate, Reg<f32> up) {
     // silu(g) = g / (1 + e^-g), with e^-g = 2^(-g log2 e).
     Reg<f32> e = b.ex2(b.mul(gate, -1.4426950408889634f));

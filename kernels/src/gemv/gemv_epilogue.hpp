@@ -1,9 +1,20 @@
 // Output pieces shared by the matrix-vector generators (gemv_build.cpp and gemv_mma.cpp).
 #pragma once
 
+#include <vector>
+
+#include "kernels/gemv.hpp"
 #include "ptxgen/builder.hpp"
 
 namespace kernels::gemv {
+
+// A product's parameters, declared in the order Gemv::args() lists them: the weights (w, or wg
+// and wu for SwiGLU), the input (xq and xds for Q8_1, else x), the output (y, or yq and yds).
+struct Params {
+    std::vector<ptxgen::GlobalPtr> w;
+    ptxgen::GlobalPtr xq, xds, x, y, yq, yds;
+};
+Params declare_params(ptxgen::KernelBuilder& b, const GemvShape& s, bool q8_in);
 
 // silu(gate) * up, for the SwiGLU epilogue.
 ptxgen::Reg<ptxgen::f32> silu_times(ptxgen::KernelBuilder& b, ptxgen::Reg<ptxgen::f32> gate, ptxgen::Reg<ptxgen::f32> up);

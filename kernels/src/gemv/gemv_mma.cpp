@@ -60,22 +60,9 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
     const uint32_t block_bytes = format->block_bytes();
     const uint32_t row_bytes = superblocks * block_bytes;
 
-    std::vector<GlobalPtr> w;
-    if (mats == 2) {
-        w.push_back(b.param_ptr("wg", Type::u8));
-        w.push_back(b.param_ptr("wu", Type::u8));
-    } else {
-        w.push_back(b.param_ptr("w", Type::u8));
-    }
-    GlobalPtr xq = b.param_ptr("xq", Type::s8);
-    GlobalPtr xds = b.param_ptr("xds", Type::f16);
-    GlobalPtr y, yq, yds;
-    if (s.output == GemvOutput::q8_1) {
-        yq = b.param_ptr("yq", Type::s8);
-        yds = b.param_ptr("yds", Type::f16);
-    } else {
-        y = b.param_ptr("y", Type::f32);
-    }
+    const gemv::Params params = gemv::declare_params(b, s, true);
+    const std::vector<GlobalPtr>& w = params.w;
+    const GlobalPtr xq = params.xq, xds = params.xds, y = params.y, yq = params.yq, yds = params.yds;
     b.reqntid(32 * plan.warps);
 
     Reg<u32> tid = b.tid_x();
