@@ -29,7 +29,7 @@ using namespace ptxgen;
 
 namespace gemv::mma {
 
-CFrag mma_s8(KernelBuilder& b, Reg<u32>, const AFrag& a, const BFrag& x, const CFrag& c) {
+CFrag mma_s8(KernelBuilder& b, const AFrag& a, const BFrag& x, const CFrag& c) {
     if (b.target().sm >= 80) return b.mma_m16n8k32_s8(a, x, c);
     // sm_75: four m8n8k16, whose fragments are the quarters of m16n8k32's: rows g (a0, a2) and
     // g + 8 (a1, a3), each over k 0..15 (with b0) and 16..31 (with b1).
@@ -127,7 +127,7 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
                 }
             }
         }
-        gemv::mma::Step step{b, lane, mats, tiles, ntiles, l, acc,
+        gemv::mma::Step step{b, mats, tiles, ntiles, l, acc,
             [&](uint32_t nt, uint32_t j) {
                 GlobalPtr xs = b.index(x_at[nt], sb, 256);
                 if (permuted) {

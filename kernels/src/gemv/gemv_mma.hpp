@@ -26,7 +26,7 @@ using BFrag = Regs<b32, 2>;  // column g at k 4t.., then at k 16 + 4t..
 using CFrag = Regs<s32, 4>;  // row g at columns 2t, 2t + 1, then row g + 8
 
 // D = A B + C (mma.m16n8k32.s8; four mma.m8n8k16.s8 on sm_75).
-CFrag mma_s8(KernelBuilder& b, Reg<u32> lane, const AFrag& a, const BFrag& x, const CFrag& c);
+CFrag mma_s8(KernelBuilder& b, const AFrag& a, const BFrag& x, const CFrag& c);
 
 // One super-block of one row as loaded (raw registers, carried through the software pipeline).
 struct RowBlock {
@@ -37,7 +37,6 @@ struct RowBlock {
 // What the driver offers a format while it computes one super-block.
 struct Step {
     KernelBuilder& b;
-    Reg<u32> lane;
     uint32_t mats, tiles, ntiles;
     // rows[m][h]: matrix m, row g + 8h of the warp (h < 2 tiles).
     const std::vector<std::vector<RowBlock>>& rows;

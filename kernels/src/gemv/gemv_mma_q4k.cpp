@@ -87,13 +87,13 @@ public:
             }
             for (uint32_t nt = 0; nt < st.ntiles; ++nt) {
                 BFrag xb = st.x(nt, j);
-                CFrag sums = mma_s8(b, st.lane, ones, xb, st.zero);
+                CFrag sums = mma_s8(b, ones, xb, st.zero);
                 const std::array<Reg<f32>, 2> sum_f{b.cvt<f32>(sums[0], {.round = Round::rn}),
                                                     b.cvt<f32>(sums[1], {.round = Round::rn})};
                 const std::array<Reg<f32>, 2> dxv{st.dx(nt, 0, j), st.dx(nt, 1, j)};
                 for (uint32_t m = 0; m < st.mats; ++m) {
                     for (uint32_t tl = 0; tl < st.tiles; ++tl) {
-                        CFrag dot = mma_s8(b, st.lane, a[m][tl], xb, st.zero);
+                        CFrag dot = mma_s8(b, a[m][tl], xb, st.zero);
                         for (uint32_t i = 0; i < 4; ++i) {
                             const uint32_t h = 2 * tl + i / 2, e = i % 2;
                             Reg<f32> dot_f = b.cvt<f32>(dot[i], {.round = Round::rn});

@@ -92,8 +92,8 @@ public:
                     const std::array<Reg<f32>, 2> dxv{st.dx(nt, 0, j), st.dx(nt, 1, j)};
                     for (uint32_t m = 0; m < st.mats; ++m) {
                         for (uint32_t tl = 0; tl < st.tiles; ++tl) {
-                            CFrag dot_lo = mma_s8(b, st.lane, frags[m][tl].first, xb, st.zero);
-                            CFrag dot_hi = mma_s8(b, st.lane, frags[m][tl].second, xb, st.zero);
+                            CFrag dot_lo = mma_s8(b, frags[m][tl].first, xb, st.zero);
+                            CFrag dot_hi = mma_s8(b, frags[m][tl].second, xb, st.zero);
                             for (uint32_t i = 0; i < 4; ++i) {
                                 const uint32_t h = 2 * tl + i / 2, e = i % 2;
                                 const std::array<Reg<s32>, 2>& sc = scales[m][h];
