@@ -390,6 +390,8 @@ TEST_CASE("load and store modifiers PTX does not have") {
     CHECK(has(error_of([&] { b.ld<u32>(g[0], {.cache = CacheOp::cs, .evict = Evict::L1_evict_first}); }),
               "a cache operator and an eviction priority cannot be combined"));
     CHECK(has(error_of([&] { b.ld_v<f64, 4>(g[0]); }), "a vector access moves at most 128 bits"));
+    CHECK(has(error_of([&] { b.ld<u32>(g[0], {.l2_prefetch = 32}); }), "the L2 prefetch size is 64, 128 or 256 bytes"));
+    CHECK(has(error_of([&] { b.ld<u32>(s[0], {.l2_prefetch = 128}); }), "an L2 prefetch size applies to global loads"));
     CHECK(b.size() == 0);
 }
 

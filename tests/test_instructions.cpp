@@ -1056,6 +1056,24 @@ TEST_CASE("global loads: .nc, cache operators and L1 eviction priorities") {
     CHECK(module_requirement(b.peek()).str() == "sm_75 / PTX 7.4");  // eviction priorities
 }
 
+TEST_CASE("L2 prefetch: the size hint on global loads and prefetch.global.L2") {
+    KernelBuilder b("k");
+    GlobalPtr g{b.reg<u64>()};
+    b.ld_v<u32, 4>(g[16], {.evict = Evict::L1_evict_first, .nc = true, .l2_prefetch = 256});
+    CHECK(last(b) == "ld.global.nc.L1::evict_first.L2::256B.v4.u32 {%r0, %r1, %r2, %r3}, [%rd0+16];");
+    b.ld<u32>(g[0], {.l2_prefetch = 64});
+    CHECK(last(b) == "ld.global.L2::64B.u32 %r4, [%rd0];");
+    KernelBuilder turing("t");
+    turing.ld<u32>(GlobalPtr{turing.reg<u64>()}[0], {.l2_prefetch = 128});
+    CHECK(module_requirement(turing.peek()).str() == "sm_75 / PTX 7.4");
+    CHECK(module_requirement(b.peek()).str() == "sm_80 / PTX 7.4");  // ptxas takes .L2::256B from sm_80
+    b.prefetch_l2(g[128]);
+    CHECK(last(b) == "prefetch.global.L2 [%rd0+128];");
+    KernelBuilder plain("p");
+    plain.prefetch_l2(GlobalPtr{plain.reg<u64>()}[0]);
+    CHECK(module_requirement(plain.peek()).str() == module_requirement(KernelBuilder("e").peek()).str());  // any target
+}
+
 TEST_CASE("global stores: cache operators and L1 eviction priorities") {
     KernelBuilder b("k");
     GlobalPtr g{b.reg<u64>()};

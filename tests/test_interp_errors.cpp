@@ -104,6 +104,37 @@ TEST_CASE("an out-of-bounds global load names the buffer, the address, the kerne
     check_report(msg, k, find_instruction(k, Op::ld, Space::global), {3, 0, 0}, {7, 0, 0});
 }
 
+TEST_CASE("prefetch.global.L2 changes nothing, and an address the kernel could not load is an error") {
+    // The kernels only prefetch what they will load, so the interpreter holds prefetches to the
+    // same bounds as loads instead of silently dropping a stray one.
+    const uint32_t n = 200, block = 64;
+    for (uint32_t shift : {0u, 1u}) {
+        KernelBuilder b(shift ? "oob_prefetch" : "prefetch_copy");
+        GlobalPtr in = b.param_ptr("in", Type::u32), out = b.param_ptr("out", Type::u32);
+        Reg<u32> i = b.global_index_x();
+        b.if_(b.setp(Cmp::lt, i, n), [&] {
+            b.prefetch_l2(b.index(in, b.add(i, shift), 4)[0]);
+            b.st(b.index(out, i, 4)[0], b.ld<u32>(b.index(in, i, 4)[0]));
+        });
+        Kernel k = b.finish();
+        Device dev;
+        std::vector<uint32_t> values(n);
+        for (uint32_t j = 0; j < n; ++j) values[j] = 3 * j + 1;
+        uint64_t src = dev.upload(values, "input_buffer");
+        uint64_t dst = dev.poisoned<uint32_t>(n, "output_buffer");
+        interp::ArgList args;
+        args.ptr(src).ptr(dst);
+        if (shift == 0) {
+            expect_success(k, launch_1d(ceil_div(n, block), block), dev, args);
+            CHECK(dev.download<uint32_t>(dst, n) == values);
+        } else {
+            std::string msg = expect_error(k, launch_1d(ceil_div(n, block), block), dev, args);
+            CHECK(msg.find("input_buffer") != std::string::npos);
+            check_report(msg, k, find_instruction(k, Op::prefetch, Space::global), {3, 0, 0}, {7, 0, 0});
+        }
+    }
+}
+
 TEST_CASE("an out-of-bounds global store is reported before it lands in memory") {
     const uint32_t n = 200, block = 64;
     Kernel k = shifted_copy("oob_store", n, 0, 1);

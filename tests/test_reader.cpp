@@ -457,6 +457,9 @@ Kernel all_forms() {
     b.mma_m8n8k16_s8(bw, bw, {s, s});
     b.griddep_launch_dependents();
     b.griddep_wait();
+    b.prefetch_l2(g[64]);
+    b.ld_v<u32, 4>(g[0], {.evict = Evict::L1_evict_first, .nc = true, .l2_prefetch = 128});
+    b.ld<u32>(g[0], {.l2_prefetch = 256});
     b.ldmatrix<1>(sp[0]);
     b.ldmatrix<1>(sp[0], true);
     b.ldmatrix<2>(sp[0]);

@@ -316,6 +316,7 @@ Instr KernelBuilder::load_instr(Type mem, Space s, const Operand& addr, const Ld
     in.m.space = s;
     in.m.cache = o.cache;
     in.m.evict = o.evict;
+    in.m.l2_prefetch = o.l2_prefetch;
     in.m.nc = o.nc;
     in.m.vol = o.vol;
     in.nops = 2;
@@ -489,6 +490,13 @@ void KernelBuilder::cp_async(Address<Space::shared> dst, Address<Space::global> 
 void KernelBuilder::cp_async_commit(Loc loc) { emit(make(Op::cp_async_commit, Type::b8), loc); }
 void KernelBuilder::griddep_wait(Loc loc) { emit(make(Op::griddep_wait, Type::b8), loc); }
 void KernelBuilder::griddep_launch_dependents(Loc loc) { emit(make(Op::griddep_launch, Type::b8), loc); }
+
+void KernelBuilder::prefetch_l2(Address<Space::global> a, Loc loc) {
+    Instr in = make(Op::prefetch, Type::b8);
+    in.m.space = Space::global;
+    in.push(a.op);
+    emit(in, loc);
+}
 
 void KernelBuilder::cp_async_wait(uint32_t pending_groups, Loc loc) {
     Instr in = make(Op::cp_async_wait, Type::b8);

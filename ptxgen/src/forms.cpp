@@ -40,7 +40,8 @@ Requirement cvt_requirement(const Instr& in) {
 
 Requirement load_store_requirement(const Instr& in) {
     Requirement r = kBase;
-    if (in.m.evict != Evict::none) r = r.merged(need(75, 7, 4));
+    if (in.m.evict != Evict::none || in.m.l2_prefetch) r = r.merged(need(75, 7, 4));
+    if (in.m.l2_prefetch == 256) r = r.merged(need(80, 7, 4));  // ptxas: .L2::256B needs sm_80
     if (in.type == Type::b128) r = r.merged(need(75, 8, 3));
     return r;
 }
@@ -232,6 +233,10 @@ std::string memory_error(const Instr& in) {
         return "eviction priorities apply to global memory";
     if (m.evict == Evict::L1_no_allocate && !load) return ".L1::no_allocate is for loads";
     if (m.evict != Evict::none && m.cache != CacheOp::none) return "a cache operator and an eviction priority cannot be combined";
+    if (m.l2_prefetch && (!load || (m.space != Space::global && m.space != Space::generic)))
+        return "an L2 prefetch size applies to global loads";
+    if (m.l2_prefetch && m.l2_prefetch != 64 && m.l2_prefetch != 128 && m.l2_prefetch != 256)
+        return "the L2 prefetch size is 64, 128 or 256 bytes";
     if (in.type == Type::pred) return "predicates cannot be loaded or stored";
     return {};
 }
@@ -287,6 +292,9 @@ std::string form_error(const Instr& in) {
         if (in.m.cp_cache == CpAsyncCache::cg && bytes != 16) return "cp.async.cg copies 16 bytes";
         return {};
     }
+    case Op::prefetch:
+        if (in.m.space != Space::global) return "prefetch.L2 is built for global addresses";
+        return {};
     case Op::bar:
         if (in.m.bar == BarKind::arrive && in.nops < 2) return "bar.arrive needs a thread count";
         return {};

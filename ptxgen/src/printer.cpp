@@ -230,6 +230,7 @@ struct Printer {
             part(spelling(m.cache));
             flag(m.nc, "nc");
             part(spelling(m.evict));
+            if (m.l2_prefetch) part(fmt::format("L2::{}B", m.l2_prefetch));
             if (m.vec > 1) part(m.vec == 2 ? "v2" : "v4");
             part(in.type);
             break;
@@ -288,6 +289,10 @@ struct Printer {
             flag(m.trans, "trans");
             part("shared");
             part(in.type);
+            break;
+        case Op::prefetch:
+            part(spelling(m.space));
+            part("L2");
             break;
         case Op::cp_async:
             part(m.cp_cache == CpAsyncCache::ca ? "ca" : "cg");

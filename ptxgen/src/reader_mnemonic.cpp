@@ -126,6 +126,9 @@ void memory(Modifiers& m, Instr& in) {
     m.take(in.m.cache, CacheOp::wt);
     in.m.nc = m.take("nc");
     m.take(in.m.evict, Evict::L1_no_allocate);
+    for (uint16_t size : {uint16_t{64}, uint16_t{128}, uint16_t{256}}) {
+        if (m.take(fmt::format("L2::{}B", size))) in.m.l2_prefetch = size;
+    }
     if (m.take("v2")) in.m.vec = 2;
     else if (m.take("v4")) in.m.vec = 4;
     in.type = m.type();
@@ -260,6 +263,11 @@ void modifiers(Modifiers& m, Instr& in) {
         m.require("global");
         in.type = Type::b8;
         break;
+    case Op::prefetch:
+        m.require(mods.space, Space::const_, "a state space such as .global");
+        m.require("L2");
+        in.type = Type::b8;
+        break;
     case Op::bra:
         mods.uni = m.take("uni");
         in.type = Type::b8;
@@ -324,6 +332,7 @@ std::string_view operand_signature(const Instr& in, bool wait_all) {
     case Op::mma: return "vvvv";
     case Op::ldmatrix: return "va";
     case Op::cp_async: return "aai?r";
+    case Op::prefetch: return "a";
     case Op::cp_async_wait: return wait_all ? "" : "i";
     case Op::bra: return "l";
     default: return "";  // membar, fence, cp.async.commit_group, ret, exit

@@ -28,7 +28,7 @@ std::string_view spelling(Op op) {
         "ld", "st", "shfl.sync", "vote.sync", "activemask", "redux.sync", "dp4a", "dp2a",
         "bar", "bar.warp.sync", "membar", "fence", "atom", "red", "mma.sync.aligned", "ldmatrix.sync.aligned",
         "cp.async", "cp.async.commit_group", "cp.async.wait_group", "griddepcontrol.wait",
-        "griddepcontrol.launch_dependents", "bra", "ret", "exit", "label",
+        "griddepcontrol.launch_dependents", "prefetch", "bra", "ret", "exit", "label",
         ".pragma \"nounroll\""};
     return pick(names, op);
 }
@@ -118,7 +118,7 @@ OpClass op_class(Op op) {
     case Op::cvt: case Op::cvta: return OpClass::convert;
     case Op::ex2: case Op::lg2: case Op::rcp: case Op::rsqrt: case Op::sqrt: case Op::tanh: case Op::sin: case Op::cos:
         return OpClass::math;
-    case Op::ld: case Op::st: return OpClass::memory;
+    case Op::ld: case Op::st: case Op::prefetch: return OpClass::memory;
     case Op::shfl: case Op::vote: case Op::activemask: case Op::redux: return OpClass::warp;
     case Op::dp4a: case Op::dp2a: return OpClass::dot;
     case Op::bar: case Op::bar_warp_sync: case Op::membar: case Op::fence: case Op::griddep_wait: case Op::griddep_launch:

@@ -24,7 +24,7 @@ bool writes_operand0(Op op) {
     switch (op) {
     case Op::st: case Op::bar: case Op::bar_warp_sync: case Op::membar: case Op::fence: case Op::red:
     case Op::cp_async: case Op::cp_async_commit: case Op::cp_async_wait: case Op::griddep_wait: case Op::griddep_launch:
-    case Op::bra: case Op::ret:
+    case Op::prefetch: case Op::bra: case Op::ret:
     case Op::exit: case Op::label: case Op::nounroll:
         return false;
     default:

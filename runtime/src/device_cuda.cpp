@@ -4,7 +4,10 @@
 // with arguments already checked against its recorded parameters.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <cstring>
 #include <atomic>
 #include <exception>
 #include <thread>
@@ -13,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <sstream>
 
 #include "ptxgen/error.hpp"
@@ -224,13 +228,18 @@ public:
 
     void prefetch(const std::vector<ptxgen::Kernel>& kernels) override {
         // The JIT runs on several threads at once; the cache compiles each distinct module once.
+        // Longest first (by instruction count, a proxy for ptxas time): a large kernel taken
+        // last would otherwise leave the other threads idle while it compiles alone.
+        std::vector<size_t> order(kernels.size());
+        std::iota(order.begin(), order.end(), size_t{0});
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return kernels[a].code.size() > kernels[b].code.size(); });
         std::atomic<size_t> next{0};
         std::exception_ptr error;
         std::mutex error_mutex;
         auto work = [&] {
             try {
                 d_.check(d_.cuCtxSetCurrent(context_), "cuCtxSetCurrent");
-                for (size_t i; (i = next++) < kernels.size();) module_for(kernels[i]);
+                for (size_t i; (i = next++) < kernels.size();) module_for(kernels[order[i]]);
             } catch (...) {
                 std::lock_guard lock(error_mutex);
                 if (!error) error = std::current_exception();
@@ -260,6 +269,12 @@ private:
     CUcontext context_ = nullptr;
     CUstream stream_ = nullptr;
     bool capturing_ = false;
+    // PTXSMITH_OVERLAP=off launches every kernel plainly: a switch for telling a missing
+    // griddepcontrol.wait from other faults.
+    const bool overlap_allowed_ = [] {
+        const char* v = std::getenv("PTXSMITH_OVERLAP");
+        return !(v && std::strcmp(v, "off") == 0);
+    }();
     DeviceInfo info_;
     // Level 1 holds modules of this device's context, so the cache is per device.
     std::unique_ptr<ModuleCache<LoadedModule>> cache_ = std::make_unique<ModuleCache<LoadedModule>>();
@@ -308,7 +323,7 @@ private:
         const auto& v = args.values();
         if (v.size() > params.size()) throw ptxsmith::Error(fmt::format("launch of {}: more than {} arguments", k.name, params.size()));
         for (size_t i = 0; i < v.size(); ++i) params[i] = const_cast<uint8_t*>(v[i].data());
-        if (d.overlap_previous && d_.cuLaunchKernelEx && info_.cc_major >= 9) {
+        if (d.overlap_previous && overlap_allowed_ && d_.cuLaunchKernelEx && info_.cc_major >= 9) {
             CUlaunchAttribute overlap{};
             overlap.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
             overlap.value.programmaticStreamSerializationAllowed = 1;

@@ -13,7 +13,7 @@ out=/tmp/ptxsmith-attention-logs
 mkdir -p "$final" "$out"
 trap 'tar czf "$final/attention-logs.tgz" -C "$out" . 2>/dev/null' EXIT
 export PTXSMITH_CACHE_DIR=/tmp/ptxsmith-attention-cache
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release >"$out/configure.log" 2>&1 || { cat "$out/configure.log"; exit 1; }
+cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DPTXSMITH_TESTS=ON >"$out/configure.log" 2>&1 || { cat "$out/configure.log"; exit 1; }
 cmake --build build-gpu --target ptxgen_cli gpu_kernel_tests -j"$(nproc)" >"$out/build.log" 2>&1 || { tail -50 "$out/build.log"; exit 1; }
 ptxgen=build-gpu/ptxgen/cli/ptxgen
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 out=${OUT:-/tmp/ptxsmith-gpu}
 mkdir -p "$out"
 export PTXSMITH_CACHE_DIR=$out/cache
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release >"$out/configure.log" 2>&1 || { cat "$out/configure.log"; exit 1; }
+cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DPTXSMITH_TESTS=ON >"$out/configure.log" 2>&1 || { cat "$out/configure.log"; exit 1; }
 cmake --build build-gpu --target ptxgen_cli gpu_kernel_tests -j"$(nproc)" >"$out/build.log" 2>&1 || { tail -50 "$out/build.log"; exit 1; }
 ptxgen=build-gpu/ptxgen/cli/ptxgen
 status=0

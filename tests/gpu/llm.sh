@@ -26,7 +26,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | 
 date -u
 
 if has build || [ ! -x "$llm" ]; then
-  cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release >"$logs/configure.log" 2>&1 || { cat "$logs/configure.log"; exit 1; }
+  cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DPTXSMITH_TESTS=ON >"$logs/configure.log" 2>&1 || { cat "$logs/configure.log"; exit 1; }
   cmake --build build-gpu --target ptxsmith_llm_cli forward_check -j"$(nproc)" >"$logs/build.log" 2>&1 || { tail -50 "$logs/build.log"; exit 1; }
   echo "built"
 fi

@@ -32,8 +32,9 @@
 
 namespace {
 
-// The same tolerances as tests/llm/test_kernel_forward.cpp, relative to the reference's largest value.
-double tolerance(const std::string& /*point*/) { return 0.05; }
+// The same tolerances as tests/llm/test_kernel_forward.cpp (which says why), relative to the
+// reference's largest value.
+double tolerance(const std::string& point) { return point == "ffn_act" ? 0.08 : 0.05; }
 
 double relative_error(std::span<const float> ref, std::span<const float> got) {
     if (ref.size() != got.size()) return INFINITY;

@@ -31,8 +31,10 @@ namespace {
 // Tolerances, relative to the largest magnitude of the reference vector. The kernels quantise
 // activations to Q8_1 before every product (a step of 1/127 of each block of 32's largest value,
 // rounded), keep K and V in f16, and use approximate exp/rsqrt; the reference is f32 with double
-// dot products. Errors grow through the layers, so later points get more room.
-double tolerance(const std::string& /*point*/) { return 0.05; }
+// dot products. ffn_act, silu(gate) * up, multiplies two products that each read Q8_1
+// activations, so its error is about the sum of theirs: on the 1b over 16 layers the other points
+// peak near 3% and ffn_act at 3.6-5.0% (five runs on an H100, 2026-11-22, random inputs each).
+double tolerance(const std::string& point) { return point == "ffn_act" ? 0.08 : 0.05; }
 
 struct Loaded {
     llm::gguf::Reader reader;

@@ -38,7 +38,8 @@ over --reps runs after one warm-up run, on random prompt tokens:
   ttft  time to first token: the prompt's time, as pp measures it
 For the generated-kernel devices it also reports:
   jit   seconds to generate and compile every kernel the model needs, cold (an empty module
-        cache) and warm (from the disk cache a first load left)
+        cache) and warm (from the disk cache a first load left), each split into building the
+        kernels and compiling or loading them
   bound the generation speed if every weight byte one token reads streamed at the copy
         bandwidth measured in the same run (read plus written bytes of a device-to-device copy,
         over its time), and the fraction of it tg reached
@@ -193,7 +194,11 @@ int cmd_bench(const Args& args) {
     fs.graph = o.graph;
 
     // Cold and warm JIT: two loads through a fresh, empty disk cache; the second is kept.
-    std::optional<double> jit_cold, jit_warm;
+    // Each as {generating the kernels, compiling (cold) or loading them from the cache (warm)}.
+    std::optional<std::pair<double, double>> jit_cold, jit_warm;
+    auto jit_parts = [](const ForwardChoice& c) {
+        return std::pair{c.kernels->kernels().generate_seconds(), c.kernels->kernels().jit_seconds()};
+    };
     RemoveOnExit cache_dir;  // declared before `choice`, so removed after the forward is gone
     ForwardChoice choice;
     const bool kernel_device = o.device != "cpu";
@@ -204,11 +209,11 @@ int cmd_bench(const Args& args) {
         fs.quiet = true;
         {
             ForwardChoice cold = make_forward(weights, fs);
-            if (cold.kernels) jit_cold = cold.kernels->kernels().generate_seconds() + cold.kernels->kernels().jit_seconds();
+            if (cold.kernels) jit_cold = jit_parts(cold);
         }
         fs.quiet = false;
         choice = make_forward(weights, fs);
-        if (choice.kernels) jit_warm = choice.kernels->kernels().generate_seconds() + choice.kernels->kernels().jit_seconds();
+        if (choice.kernels) jit_warm = jit_parts(choice);
     } else {
         choice = make_forward(weights, fs);
     }
@@ -283,7 +288,12 @@ int cmd_bench(const Args& args) {
         std::string out = fmt::format("{{\"model\": {}, \"device\": {}, \"n_prompt\": {}, \"n_gen\": {}, \"reps\": {}, "
                                       "\"pp_tokens_per_s\": {}, \"tg_tokens_per_s\": {}, \"ttft_ms\": {}",
                                       json_string(o.model), json_string(choice.described), o.n_prompt, o.n_gen, o.reps, json_stat(pp), json_stat(tg), json_stat(ttft));
-        if (jit_cold) out += fmt::format(", \"jit_cold_s\": {:.4f}, \"jit_warm_s\": {:.4f}", *jit_cold, jit_warm.value_or(0));
+        if (jit_cold) {
+            const auto warm = jit_warm.value_or(std::pair{0.0, 0.0});
+            out += fmt::format(", \"jit_cold_s\": {:.4f}, \"jit_warm_s\": {:.4f}, \"jit_cold_generate_s\": {:.4f}, "
+                               "\"jit_warm_generate_s\": {:.4f}",
+                               jit_cold->first + jit_cold->second, warm.first + warm.second, jit_cold->first, warm.first);
+        }
         if (copy_gbps) {
             out += fmt::format(", \"copy_gb_per_s\": {:.1f}, \"weight_bytes_per_token\": {}, \"bound_tokens_per_s\": {:.1f}, "
                                "\"tg_fraction_of_bound\": {:.4f}",
@@ -302,7 +312,13 @@ int cmd_bench(const Args& args) {
         fmt::print("pp{:<10} {:10.1f} ± {:.1f} tokens/s\n", o.n_prompt, pp.mean(), pp.stdev());
         if (o.n_gen > 0) fmt::print("tg{:<10} {:10.1f} ± {:.1f} tokens/s (after a {}-token prompt)\n", o.n_gen, tg.mean(), tg.stdev(), o.n_prompt);
         fmt::print("ttft         {:10.2f} ± {:.2f} ms\n", ttft.mean(), ttft.stdev());
-        if (jit_cold) fmt::print("jit          cold {:.3f} s, warm {:.3f} s ({} kernels)\n", *jit_cold, jit_warm.value_or(0), choice.kernels->kernels().size());
+        if (jit_cold) {
+            const auto warm = jit_warm.value_or(std::pair{0.0, 0.0});
+            fmt::print("jit          cold {:.3f} s (generate {:.3f} + compile {:.3f}), warm {:.3f} s (generate {:.3f} + load {:.3f}) "
+                       "({} kernels)\n",
+                       jit_cold->first + jit_cold->second, jit_cold->first, jit_cold->second, warm.first + warm.second, warm.first,
+                       warm.second, choice.kernels->kernels().size());
+        }
         if (copy_gbps) {
             fmt::print("bound        {:.1f} tokens/s: {:.1f} MB of weights per token at {:.1f} GB/s copy bandwidth; tg reaches {:.1f}%\n",
                        bound, static_cast<double>(token_bytes) / 1e6, *copy_gbps, 100.0 * tg.mean() / bound);

@@ -73,8 +73,10 @@ void KernelSet::compile() {
     generate_s_ = seconds_since(start);
     start = std::chrono::steady_clock::now();
     dev_.prefetch(ir);
+    // The modules are loaded now; preparing prints and hashes each kernel's PTX once more to find
+    // its module, which for large kernels is worth doing on every thread.
+    parallel_for(n, [&](size_t i) { kernels_[first + i].kernel = dev_.prepare(ir[i]); });
     for (size_t i = 0; i < n; ++i) {
-        kernels_[first + i].kernel = dev_.prepare(ir[i]);
         // Products wait for their inputs after issuing their first weight loads: they may start
         // while the kernel before them finishes (programmatic dependent launch, sm_90).
         kernels_[first + i].dims.overlap_previous = ptxsmith::runtime::kernel_waits_for_grids(ir[i]);

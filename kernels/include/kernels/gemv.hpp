@@ -47,6 +47,9 @@ struct GemvShape {
     // Tuning overrides for benchmarks (0: plan_gemv chooses).
     uint32_t warps = 0, rows_per_warp = 0, unroll = 0, unit_weights = 0, k_split = 0;
     std::string weight_cache;  // "" (chosen), "normal", "evict_first" or "no_allocate"
+    // -1: chosen; else the L2 prefetch size of the weight loads (0, 64, 128, 256 bytes) and the
+    // groups of steps whose weights each lane prefetches into L2 ahead of loading them.
+    int l2_fetch = -1, prefetch_ahead = -1;
 };
 
 // How a product is generated: the strategy and the thread tiling. plan_gemv is the one place
@@ -60,6 +63,10 @@ struct GemvPlan {
     uint32_t k_split = 1;        // warps sharing each row, each taking every k_split-th group of steps
     // L1 policy of the weight loads: weights stream through once, activations are reused.
     ptxgen::Evict weight_evict = ptxgen::Evict::none;
+    // Bytes L2 fetches around a weight load's miss (.L2::128B and the like; 0: the default;
+    // 256 becomes 128 below sm_80), and how many groups of steps ahead each lane prefetches its
+    // weights into L2 (prefetch.global.L2, dp4a and fma only; 0: none).
+    uint32_t l2_fetch = 0, prefetch_ahead = 0;
     std::string why;
 };
 

@@ -28,6 +28,10 @@ public:
         w.raw = load_words_align2(b, b.offset(block, uint64_t{2}), 8, weight_load);
     }
 
+    void prefetch_weights(KernelBuilder& b, GlobalPtr row, Reg<u32> unit) const override {
+        b.prefetch_l2(b.index(row, unit, 34)[0]);
+    }
+
     void load_inputs(KernelBuilder& b, const Inputs& in, uint32_t vec, Reg<u32> unit, InputUnit& x) const override {
         if (dp4a_) {
             GlobalPtr q = b.index(in.xq, unit, 32);
@@ -81,6 +85,10 @@ public:
         for (Reg<u32> r : b.ld_v<u32, 4>(b.index(row, unit, 16)[0], weight_load)) w.raw.push_back(r);
     }
 
+    void prefetch_weights(KernelBuilder& b, GlobalPtr row, Reg<u32> unit) const override {
+        b.prefetch_l2(b.index(row, unit, 16)[0]);
+    }
+
     void load_inputs(KernelBuilder& b, const Inputs& in, uint32_t vec, Reg<u32> unit, InputUnit& x) const override {
         GlobalPtr xs = b.index(in.x, unit, 32);
         for (int64_t v4 = 0; v4 < 2; ++v4) {
@@ -126,7 +134,6 @@ std::unique_ptr<Codec> make_format_codec(quant::GgmlType weights, const GemvPlan
 
 std::unique_ptr<Codec> make_codec(quant::GgmlType weights, const GemvPlan& plan, uint32_t k) {
     if (std::unique_ptr<Codec> c = make_format_codec(weights, plan, k)) {
-        c->weight_load = LdOpts{.evict = plan.weight_evict, .nc = true};
         return c;
     }
     throw ptxsmith::Error(fmt::format("no matrix-vector codec for weight type {}", quant::traits(weights).name));

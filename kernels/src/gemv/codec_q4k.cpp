@@ -47,6 +47,12 @@ public:
         for (Reg<u32> r : b.ld_v<u32, 4>(block[0], {.nc = true})) w.raw.push_back(r);
     }
 
+    void prefetch_weights(KernelBuilder& b, GlobalPtr row, Reg<u32> unit) const override {
+        // The header shares a line with the quants of its block or the previous block's.
+        GlobalPtr block = b.index(row, b.shr(unit, log2(per_block_)), 144);
+        b.prefetch_l2(b.index(block, b.and_(unit, per_block_ - 1), bytes_)[16]);
+    }
+
     void load_inputs(KernelBuilder& b, const Inputs& in, uint32_t vec, Reg<u32> unit, InputUnit& x) const override {
         // First element of the unit's low half: 256 sb + 64c + o = 256 sb + 2 P j - o (o = Pj % 32).
         Reg<u32> j = b.and_(unit, per_block_ - 1);

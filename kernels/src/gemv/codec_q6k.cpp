@@ -37,6 +37,17 @@ public:
         w.h.push_back(b.ld<f16>(block[208], {.nc = true}));
     }
 
+    void prefetch_weights(KernelBuilder& b, GlobalPtr row, Reg<u32> unit) const override {
+        // The unit's low bits (ql) and high bits (qh): with the neighbouring units' they cover
+        // the 210-byte blocks.
+        GlobalPtr block = b.index(row, b.shr(unit, shift(per_block_)), 210);
+        Reg<u32> j = b.and_(unit, per_block_ - 1);
+        Reg<u32> l0 = b.mul_lo(b.and_(j, per_half_ - 1), l_);
+        Reg<u32> h = b.shr(j, shift(per_half_));
+        b.prefetch_l2(b.index(block, b.add(b.shl(h, 6u), l0), 1)[0]);
+        b.prefetch_l2(b.index(block, b.add(b.shl(h, 5u), l0), 1)[128]);
+    }
+
     void load_inputs(KernelBuilder& b, const Inputs& in, uint32_t vec, Reg<u32> unit, InputUnit& x) const override {
         Reg<u32> j = b.and_(unit, per_block_ - 1);
         Reg<u32> h = b.shr(j, shift(per_half_));

@@ -33,6 +33,7 @@ Kernel Gemv::build(const Target& target) const {
     const uint32_t vecs = s.batch;
     const bool dp4a = reads_q8_1(plan.strategy);
     std::unique_ptr<Codec> codec = gemv::make_codec(s.weights, plan, s.k);
+    codec->weight_load = gemv::weight_load_options(plan, target);
     const uint64_t row_bytes = quant::row_bytes(s.weights, s.k);
 
     const gemv::Params params = gemv::declare_params(b, s, dp4a);
@@ -130,6 +131,15 @@ Kernel Gemv::build(const Target& target) const {
         for (uint32_t u = 0; u < unroll; ++u) list.push_back(u == 0 ? base : b.add(base, 32 * u));
         return list;
     };
+    // L2 prefetch of group `group`'s weights (clamped to the last group; a repeat hits L2).
+    const uint32_t ahead = groups > 1 ? std::min(plan.prefetch_ahead, groups - 1) : 0;
+    auto prefetch_group = [&](Reg<u32> group) {
+        for (Reg<u32> unit : units_of_group(b.min(group, groups - 1))) {
+            for (uint32_t m = 0; m < mats; ++m) {
+                for (uint32_t r = 0; r < rows; ++r) codec->prefetch_weights(b, row_ptr[m][r], unit);
+            }
+        }
+    };
     if (groups == 0 && target.sm >= 90) b.griddep_wait();
     if (groups > 0) {
         // Software pipeline: the weight loads of group g + S are issued before the arithmetic of
@@ -138,10 +148,13 @@ Kernel Gemv::build(const Target& target) const {
         // inputs, small and reused by every warp, come from L1 and are loaded just in time.
         // plan_gemv keeps groups >= S, so every slice has a first group.
         Loaded current = load_weights(units_of_group(split == 1 ? b.mov<u32>(0u) : b.mov<u32>(slice)));
+        // The next `ahead` groups go to L2 meanwhile; each iteration then prefetches one more.
+        for (uint32_t a = 1; a <= ahead; ++a) prefetch_group(b.add(slice, split * a));
         // Only weights so far: the inputs and outputs come after the previous kernel finishes.
         if (target.sm >= 90) b.griddep_wait();
         if (groups > 1) {
             b.for_range(b.add(slice, split), groups, split, [&](Reg<u32> g) {
+                if (ahead) prefetch_group(b.add(g, split * ahead));
                 Loaded next = load_weights(units_of_group(g));
                 compute(current);
                 carry(current, next);

@@ -54,6 +54,9 @@ public:
     virtual uint32_t units_per_row() const = 0;
     // `row` points at the first byte of the row; `unit` is the unit index within the row.
     virtual void load_weights(KernelBuilder& b, GlobalPtr row, Reg<u32> unit, WeightUnit& w) const = 0;
+    // prefetch.global.L2 of the lines a unit's load_weights reads (a warp's 32 consecutive units
+    // together cover every line of their blocks).
+    virtual void prefetch_weights(KernelBuilder& b, GlobalPtr row, Reg<u32> unit) const = 0;
     virtual void load_inputs(KernelBuilder& b, const Inputs& in, uint32_t vec, Reg<u32> unit, InputUnit& x) const = 0;
     virtual void decode(KernelBuilder& b, Reg<u32> unit, WeightUnit& w) const = 0;
     // Work on one vector's inputs shared by every row (sums of the quants), once per unit.

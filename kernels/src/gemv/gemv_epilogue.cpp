@@ -1,9 +1,16 @@
-// Output pieces shared by the matrix-vector generators.
+// Pieces shared by the matrix-vector generators.
 #include "gemv_epilogue.hpp"
+
+#include <algorithm>
 
 #include "../q8_1_store.hpp"
 
 namespace kernels::gemv {
+
+ptxgen::LdOpts weight_load_options(const GemvPlan& plan, const ptxgen::Target& target) {
+    const uint32_t fetch = target.sm < 80 ? std::min(plan.l2_fetch, 128u) : plan.l2_fetch;
+    return ptxgen::LdOpts{.evict = plan.weight_evict, .nc = true, .l2_prefetch = static_cast<uint16_t>(fetch)};
+}
 
 using namespace ptxgen;
 

@@ -1,4 +1,5 @@
-// Output pieces shared by the matrix-vector generators (gemv_build.cpp and gemv_mma.cpp).
+// Pieces shared by the matrix-vector generators (gemv_build.cpp and gemv_mma.cpp): parameters,
+// weight-load options, the SwiGLU and Q8_1 output epilogues.
 #pragma once
 
 #include <vector>
@@ -15,6 +16,10 @@ struct Params {
     ptxgen::GlobalPtr xq, xds, x, y, yq, yds;
 };
 Params declare_params(ptxgen::KernelBuilder& b, const GemvShape& s, bool q8_in);
+
+// The options of the weight loads: read-only path, the plan's L1 policy and L2 fetch size
+// (256 bytes becomes 128 below sm_80, where ptxas knows no .L2::256B).
+ptxgen::LdOpts weight_load_options(const GemvPlan& plan, const ptxgen::Target& target);
 
 // silu(gate) * up, for the SwiGLU epilogue.
 ptxgen::Reg<ptxgen::f32> silu_times(ptxgen::KernelBuilder& b, ptxgen::Reg<ptxgen::f32> gate, ptxgen::Reg<ptxgen::f32> up);

@@ -97,10 +97,13 @@ std::string Gemv::name() const {
     const char* cache = plan.weight_evict == ptxgen::Evict::L1_no_allocate ? "na"
                         : plan.weight_evict == ptxgen::Evict::L1_evict_first ? "ef"
                                                                               : "";
-    return fmt::format("{}_n{}_k{}_b{}_{}_{}_{}_w{}r{}u{}x{}s{}{}", family_name(), shape.n, shape.k, shape.batch,
+    std::string prefetch;
+    if (plan.l2_fetch) prefetch += fmt::format("_l2f{}", plan.l2_fetch);
+    if (plan.prefetch_ahead) prefetch += fmt::format("_pa{}", plan.prefetch_ahead);
+    return fmt::format("{}_n{}_k{}_b{}_{}_{}_{}_w{}r{}u{}x{}s{}{}{}", family_name(), shape.n, shape.k, shape.batch,
                        strategy_name(plan.strategy), epilogue_name(shape.epilogue),
                        shape.output == GemvOutput::q8_1 ? "q8" : "f32", plan.warps, plan.rows_per_warp, plan.unroll,
-                       plan.unit_weights, plan.k_split, cache);
+                       plan.unit_weights, plan.k_split, cache, prefetch);
 }
 
 LaunchConfig Gemv::launch_config() const {
@@ -240,6 +243,9 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
     shapes.push_back({{"n", "33"}, {"k", "512"}, {"batch", "3"}, {"strategy", "fma"}});
     shapes.push_back({{"n", "40"}, {"k", "2048"}, {"batch", "8"}, {"strategy", "fma"}, {"epilogue", "residual"}});
     shapes.push_back({{"n", "96"}, {"k", "1024"}, {"batch", "2"}, {"strategy", "fma"}, {"epilogue", "swiglu"}});
+    // L2 prefetching: groups prefetched ahead (clamped at the row's end) with a K split, and the
+    // fetch-size hint on every weight load.
+    shapes.push_back({{"n", "37"}, {"k", "2304"}, {"ahead", "2"}, {"l2fetch", "256"}, {"ksplit", "2"}, {"warps", "4"}});
     if (!f16) {
         shapes.push_back({{"n", "100"}, {"k", "2048"}, {"batch", "8"}, {"strategy", "dp4a"}});
         shapes.push_back({{"n", "64"}, {"k", "256"}, {"batch", "5"}, {"strategy", "dp4a"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
@@ -256,7 +262,7 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
             // output, 1..64 vectors.
             const char* rows = W == quant::GgmlType::q4_k ? "32" : "16";
             shapes.push_back({{"n", "40"}, {"k", "1280"}, {"batch", "8"}, {"strategy", "mma"}, {"ksplit", "3"}, {"rows", rows}});
-            shapes.push_back({{"n", "48"}, {"k", "1024"}, {"batch", "6"}, {"strategy", "mma"}, {"ksplit", "3"}});
+            shapes.push_back({{"n", "48"}, {"k", "1024"}, {"batch", "6"}, {"strategy", "mma"}, {"ksplit", "3"}, {"l2fetch", "128"}});
             shapes.push_back({{"n", "17"}, {"k", "512"}, {"batch", "3"}, {"strategy", "mma"}, {"epilogue", "residual"}});
             shapes.push_back({{"n", "64"}, {"k", "768"}, {"batch", "5"}, {"strategy", "mma"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
             shapes.push_back({{"n", "33"}, {"k", "256"}, {"batch", "1"}, {"strategy", "mma"}, {"epilogue", "swiglu"}});
@@ -312,7 +318,11 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
              ParamSpec{"unit", ParamKind::integer, "tuning: weights per unit, Q4_K/Q6_K 32 or 64 (0: chosen)", "0", 0, 64, {}},
              ParamSpec{"ksplit", ParamKind::integer, "tuning: warps sharing each row's K range (0: chosen)", "0", 0, 16, {}},
              ParamSpec{"wcache", ParamKind::choice, "tuning: L1 policy of the weight loads (auto: chosen)", "auto", 0, 0,
-                       {"auto", "normal", "evict_first", "no_allocate"}}},
+                       {"auto", "normal", "evict_first", "no_allocate"}},
+             ParamSpec{"l2fetch", ParamKind::integer, "tuning: L2 prefetch size of the weight loads, 0, 64, 128 or 256 bytes (-1: chosen)",
+                       "-1", -1, 256, {}},
+             ParamSpec{"ahead", ParamKind::integer, "tuning: groups of steps whose weights are prefetched into L2 ahead (dp4a, fma; -1: chosen)",
+                       "-1", -1, 16, {}}},
             shapes,
             gpu};
 }
@@ -332,6 +342,8 @@ template <quant::GgmlType W> GemvFamily<W> GemvFamily<W>::from(const ParamValues
     s.unit_weights = static_cast<uint32_t>(v.integer("unit"));
     s.k_split = static_cast<uint32_t>(v.integer("ksplit"));
     if (v.text("wcache") != "auto") s.weight_cache = v.text("wcache");
+    s.l2_fetch = static_cast<int>(v.integer("l2fetch"));
+    s.prefetch_ahead = static_cast<int>(v.integer("ahead"));
     GemvFamily<W> f;
     static_cast<Gemv&>(f) = Gemv::make(s);
     return f;

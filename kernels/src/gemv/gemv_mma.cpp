@@ -105,7 +105,7 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
     }
 
     using Loaded = std::vector<std::vector<RowBlock>>;  // [matrix][h]
-    const LdOpts weight_load{.evict = plan.weight_evict, .nc = true};
+    const LdOpts weight_load = gemv::weight_load_options(plan, target);
     auto load = [&](Reg<u32> sb) {
         Loaded l(mats);
         Reg<u32> offset = b.mul_lo(sb, block_bytes);

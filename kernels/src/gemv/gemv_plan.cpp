@@ -32,6 +32,25 @@ bool reads_q8_1(GemvStrategy s) { return s == GemvStrategy::dp4a || s == GemvStr
 
 namespace {
 
+// The L2 prefetching knobs (--l2fetch, --ahead) over the plan's own choice.
+void apply_prefetch_knobs(const GemvShape& s, GemvPlan& p) {
+    if (s.l2_fetch >= 0) {
+        if (s.l2_fetch != 0 && s.l2_fetch != 64 && s.l2_fetch != 128 && s.l2_fetch != 256) {
+            throw ptxsmith::Error(fmt::format("--l2fetch {}: the L2 prefetch size is 0, 64, 128 or 256 bytes", s.l2_fetch));
+        }
+        p.l2_fetch = static_cast<uint32_t>(s.l2_fetch);
+    }
+    if (s.prefetch_ahead >= 0) {
+        if (p.strategy == GemvStrategy::mma && s.prefetch_ahead > 0) {
+            throw ptxsmith::Error("--ahead: the mma strategy does not prefetch groups ahead (dp4a and fma do)");
+        }
+        p.prefetch_ahead = static_cast<uint32_t>(s.prefetch_ahead);
+    }
+    if (p.l2_fetch || p.prefetch_ahead) {
+        p.why += fmt::format("; weights: L2 fetch {} bytes, prefetched {} groups ahead", p.l2_fetch, p.prefetch_ahead);
+    }
+}
+
 void check_shape(const GemvShape& s) {
     const quant::TypeTraits& t = quant::traits(s.weights);
     // Q8_1 activations come in blocks of 32; f16 units are 8 weights.
@@ -116,6 +135,7 @@ GemvPlan plan_mma(const GemvShape& s, GemvPlan p) {
                                                        : ptxgen::Evict::L1_evict_first;
     p.why += fmt::format("; {} warps x {} rows (m16 tiles) x {} vectors, K split {} ways, one super-block per step",
                          p.warps, p.rows_per_warp, s.batch, p.k_split);
+    apply_prefetch_knobs(s, p);
     return p;
 }
 
@@ -223,6 +243,7 @@ GemvPlan plan_gemv(const GemvShape& s) {
     if (p.warps * 32 > 1024) throw ptxsmith::Error(fmt::format("{} warps per CTA is more than 1024 threads", p.warps));
     p.why += fmt::format("; {} warps x {} rows, K split {} ways, {} units of {} weights in flight per lane", p.warps,
                          p.rows_per_warp, p.k_split, p.unroll, p.unit_weights);
+    apply_prefetch_knobs(s, p);
     return p;
 }
 

@@ -37,6 +37,9 @@ struct LdOpts {
     Evict evict = Evict::none;
     bool nc = false;   // read-only path (global loads only)
     bool vol = false;  // volatile
+    // .L2::64B/128B/256B: on a miss, L2 fetches this many bytes around the line (0: the
+    // default). Global loads, sm_75 and PTX 7.4 (256: sm_80).
+    uint16_t l2_prefetch = 0;
 };
 
 struct StOpts {
@@ -545,6 +548,9 @@ public:
     // griddepcontrol.launch_dependents: lets a dependent grid launched to overlap this one start
     // once every CTA of this grid has executed it (or exited).
     void griddep_launch_dependents(Loc loc = Loc::current());
+    // prefetch.global.L2: starts bringing the line holding `a` into L2 without waiting for it or
+    // taking a register, so that a later load of it hits L2 instead of waiting on DRAM.
+    void prefetch_l2(Address<Space::global> a, Loc loc = Loc::current());
     void cp_async_wait(uint32_t pending_groups, Loc loc = Loc::current());
     void cp_async_wait_all(Loc loc = Loc::current());
 

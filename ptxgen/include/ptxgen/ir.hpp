@@ -42,6 +42,8 @@ enum class Op : uint8_t {
     // programmatic dependent launch (sm_90): wait for the grids this one depends on; let the
     // grids that depend on this one start
     griddep_wait, griddep_launch,
+    // prefetch.global.L2: bring a line into L2 ahead of its loads (no register, no fault)
+    prefetch,
     // control flow
     bra, ret, exit, label, nounroll,
 };
@@ -143,6 +145,7 @@ struct Mods {
     Space space = Space::generic;
     CacheOp cache = CacheOp::none;
     Evict evict = Evict::none;
+    uint16_t l2_prefetch = 0;  // ld's .L2::64B / 128B / 256B: bytes L2 fetches around a miss (0: none)
     uint8_t vec = 1;         // ld/st vector width; ldmatrix matrix count (1, 2, 4)
     ShflMode shfl = ShflMode::up;
     VoteMode vote = VoteMode::all;

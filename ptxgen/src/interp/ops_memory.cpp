@@ -131,6 +131,12 @@ void h_cp_wait(Warp& w, const DInstr& d, uint32_t mask) {
     for_lanes(mask, [&](int l) { complete_copies(w, l, keep); });
 }
 
+// A prefetch only warms a cache; the interpreter checks that its address is one the kernel could load.
+void h_prefetch(Warp& w, const DInstr& d, uint32_t mask) {
+    const DAddr& a = d.addr[0];
+    for_lanes(mask, [&](int l) { access(w, l, a.space, address_of(w, a, l), 1, Access::probe); });
+}
+
 void h_nothing(Warp&, const DInstr&, uint32_t) {}  // fences: the interpreter is sequentially consistent
 
 }  // namespace
@@ -144,6 +150,7 @@ Handler select_memory_handler(const Instr& in) {
     case Op::cp_async: return &h_cp_async;
     case Op::cp_async_commit: return &h_cp_commit;
     case Op::cp_async_wait: return &h_cp_wait;
+    case Op::prefetch: return &h_prefetch;
     case Op::membar: case Op::fence: return &h_nothing;
     // The interpreter runs one grid at a time: a grid's predecessors have finished before it starts.
     case Op::griddep_wait: case Op::griddep_launch: return &h_nothing;
