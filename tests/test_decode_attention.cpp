@@ -192,6 +192,34 @@ TEST_CASE("decode_attention: positions outside [len - window, len) never reach t
     }
 }
 
+TEST_CASE("decode_attention: the combine takes many chunks in batches, with tuning knobs and a window") {
+    // 19 or 20 working chunks of 32: two full batches of the combine and a partial one; with a
+    // window the working range starts past chunk 0 and ends inside a batch.
+    struct Case {
+        const char* len;
+        const char* window;
+        const char* unroll;
+        const char* ctas;
+    };
+    for (const Case& c : {Case{"600", "0", "0", "0"}, Case{"640", "0", "1", "2"}, Case{"629", "300", "2", "0"},
+                          Case{"333", "290", "0", "4"}}) {
+        auto k = make({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "640"}, {"len", c.len},
+                       {"window", c.window}, {"chunk", "32"}, {"unroll", c.unroll}, {"ctas-per-sm", c.ctas}});
+        CAPTURE(c.len);
+        CAPTURE(c.window);
+        const uint64_t seed = fresh_seed();
+        CAPTURE(seed);
+        std::vector<HostBuffer> inputs = make_host_args(*k, seed);
+        std::vector<HostBuffer> poisoned = inputs;
+        std::fill(poisoned[kOut].bytes.begin(), poisoned[kOut].bytes.end(), uint8_t{0xff});
+        check_against_reference(*k, inputs, run_once(*k, poisoned));
+    }
+    auto tuned = make({{"max-seq", "4096"}, {"unroll", "8"}, {"ctas-per-sm", "3"}});
+    CHECK(tuned->name().find("_u8_o3") != std::string::npos);
+    CHECK(tuned->notes().find("8 loads per lane") != std::string::npos);
+    CHECK(tuned->notes().find("at least 3 CTAs per SM") != std::string::npos);
+}
+
 TEST_CASE("decode_attention: shapes the kernel cannot take are refused with a clear message") {
     CHECK_THROWS_WITH_AS(make({{"q-heads", "32"}, {"kv-heads", "3"}}), doctest::Contains("not a multiple of --kv-heads"),
                          ptxsmith::Error);
@@ -202,6 +230,8 @@ TEST_CASE("decode_attention: shapes the kernel cannot take are refused with a cl
     CHECK_THROWS_WITH_AS(make({{"head-dim", "256"}, {"q-heads", "16"}, {"kv-heads", "1"}, {"chunk", "128"}}),
                          doctest::Contains("shared memory"), ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"chunk", "48"}}), doctest::Contains("multiple of 32"), ptxsmith::Error);
+    CHECK_THROWS_WITH_AS(make({{"q-heads", "32"}, {"kv-heads", "2"}, {"unroll", "2"}}), doctest::Contains("--unroll and --ctas-per-sm"),
+                         ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"max-seq", "64"}, {"len", "65"}}), doctest::Contains("larger than --max-seq"),
                          ptxsmith::Error);
 }

@@ -1675,6 +1675,17 @@ TEST_CASE("for_range with Unroll{4} emits four bodies per step plus a remainder 
 // Whole modules
 // ---------------------------------------------------------------------------------------------
 
+TEST_CASE(".minnctapersm follows the CTA size and needs it") {
+    KernelBuilder b("occupancy", Target{80});
+    b.reqntid(128);
+    b.min_ctas_per_sm(4);
+    const std::string text = print_ptx(b.finish());
+    CHECK(text.find(")\n.reqntid 128, 1, 1\n.minnctapersm 4\n{") != std::string::npos);
+    KernelBuilder unbounded("unbounded", Target{80});
+    unbounded.min_ctas_per_sm(2);
+    CHECK_THROWS_WITH(unbounded.finish(), doctest::Contains(".minnctapersm 2 needs .reqntid or .maxntid"));
+}
+
 TEST_CASE("a whole module: header, parameters, registers, variables and body") {
     KernelBuilder b("scale", Target{80});
     auto x = b.param_ptr("x", Type::f32);

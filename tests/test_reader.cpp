@@ -33,7 +33,7 @@ std::string difference(const Kernel& a, const Kernel& b) {
     if (x.vars != y.vars) return "variables";
     if (x.labels != y.labels) return "labels";
     if (x.regs != y.regs) return "registers";
-    if (x.reqntid != y.reqntid || x.maxntid != y.maxntid) return ".reqntid/.maxntid";
+    if (x.reqntid != y.reqntid || x.maxntid != y.maxntid || x.minnctapersm != y.minnctapersm) return ".reqntid/.maxntid/.minnctapersm";
     for (size_t i = 0; i < std::min(x.code.size(), y.code.size()); ++i) {
         if (!(x.code[i] == y.code[i])) return "instruction " + std::to_string(i) + ": " + print_instruction(x, i);
     }
@@ -686,6 +686,7 @@ TEST_CASE("a hand-written saxpy reads: its own register numbering, comments, pla
 	.param .u32 param_n
 )
 .maxntid 256
+.minnctapersm 2
 {
 	.reg .u64 %rd<12>;     // declared in any order,
 	.reg .pred %p<1>;
@@ -721,6 +722,7 @@ DONE:
     CHECK(k.params[1] == Param{"x", Type::u64, true, Type::f32});
     CHECK(k.params[2] == Param{"y", Type::u64, false, Type::u64});  // no comment: a plain u64
     CHECK(k.maxntid == std::array<uint32_t, 3>{256, 1, 1});
+    CHECK(k.minnctapersm == 2);
     CHECK(k.regs.size() == 31);
     CHECK(k.regs.front() == Type::pred);  // numbered by type whatever the declaration order
     REQUIRE(k.code.size() == 20);

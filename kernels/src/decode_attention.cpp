@@ -8,6 +8,7 @@
 #include <cstring>
 #include <random>
 
+#include "decode_attention_internal.hpp"
 #include "kernels/decode_attention.hpp"
 #include "kernels/shape.hpp"
 #include "ptxgen/error.hpp"
@@ -72,14 +73,18 @@ DecodeAttentionPlan plan_staged(uint32_t head_dim, uint32_t group, uint32_t max_
 
 }  // namespace
 
-DecodeAttentionPlan plan_decode_attention(uint32_t head_dim, uint32_t group, uint32_t max_seq, uint32_t chunk) {
+DecodeAttentionPlan plan_decode_attention(const DecodeAttention& a) {
+    const uint32_t head_dim = a.head_dim, group = a.group(), max_seq = a.max_seq, chunk = a.chunk;
     if (head_dim != 64 && head_dim != 128 && head_dim != 256) {
         throw ptxsmith::Error(fmt::format("decode_attention: --head-dim {} is not 64, 128 or 256", head_dim));
     }
     if (chunk != 0 && chunk % 32 != 0) {
         throw ptxsmith::Error(fmt::format("decode_attention: --chunk {} is not a multiple of 32", chunk));
     }
-    if (group > kMaxRegisterGroup) return plan_staged(head_dim, group, max_seq, chunk);
+    if (group > kMaxRegisterGroup) {
+        if (a.unroll || a.ctas_per_sm) throw ptxsmith::Error("decode_attention: --unroll and --ctas-per-sm tune groups of at most 8 query heads per KV head");
+        return plan_staged(head_dim, group, max_seq, chunk);
+    }
     DecodeAttentionPlan p;
     p.warps = 4;
     p.lanes_per_row = head_dim / 8;
@@ -95,14 +100,22 @@ DecodeAttentionPlan plan_decode_attention(uint32_t head_dim, uint32_t group, uin
                                           p.chunk, group, head_dim, shared, ptxgen::kMaxStaticSharedBytes));
     }
     const uint32_t steps = p.chunk / positions_per_step;  // load instructions per lane and phase
-    p.unroll = std::min(4u, steps);
+    if (a.unroll > 16) throw ptxsmith::Error(fmt::format("decode_attention: --unroll {} is more than 16", a.unroll));
+    p.unroll = std::min(a.unroll ? a.unroll : 4u, steps);
+    // Up to 4 query heads per KV head, 4 CTAs of 128 threads fit an SM when ptxas keeps to 128
+    // registers (it takes 168 unasked, so 3 fit): at 16384 positions in chunks of 256 the 512 CTAs
+    // of 8 KV heads then run in one wave on 132 SMs instead of 1.3 (H100, see docs/benchmarks.md).
+    // q slices and sums of 8 heads need 64 registers each: no cap there.
+    p.ctas_per_sm = a.ctas_per_sm ? a.ctas_per_sm : group <= 4 ? 4 : 0;
     p.why = fmt::format(
         "chunk {} positions per CTA ({}), so max_splits = ceil({} / {}) = {} CTAs per KV head; "
         "{} warps, {} lanes per position (16-byte f16 loads), {} positions per warp and load, "
-        "{} loads per lane in each of two groups in flight. Only positions [max(0, len - window), len) "
-        "are read",
+        "{} loads per lane in each of two groups in flight{}. Only positions [max(0, len - window), len) "
+        "are read; the last CTA combines the partials {} chunks per round trip",
         p.chunk, chunk != 0 ? "--chunk" : "fixed: enough CTAs to fill the GPU from len ~4096, few partials to combine",
-        max_seq, p.chunk, p.max_splits, p.warps, p.lanes_per_row, p.rows_per_step, p.unroll);
+        max_seq, p.chunk, p.max_splits, p.warps, p.lanes_per_row, p.rows_per_step, p.unroll,
+        p.ctas_per_sm ? fmt::format(", at least {} CTAs per SM asked of ptxas", p.ctas_per_sm) : std::string(),
+        decode_detail::kCombineBatch);
     return p;
 }
 
@@ -123,7 +136,11 @@ FamilyInfo DecodeAttention::info() {
                        1 << 20, {}},
              ParamSpec{"scale", ParamKind::real, "score scale (0: 1 / sqrt(head_dim))", "0", 0, 1e4, {}},
              ParamSpec{"chunk", ParamKind::integer, "tuning: positions per CTA, a multiple of 32 (0: chosen)", "0", 0,
-                       1024, {}}},
+                       1024, {}},
+             ParamSpec{"unroll", ParamKind::integer, "tuning: 16-byte loads per lane in a group, two groups in flight (0: chosen)",
+                       "0", 0, 16, {}},
+             ParamSpec{"ctas-per-sm", ParamKind::integer, "tuning: CTAs per SM asked of ptxas, capping registers (0: chosen)",
+                       "0", 0, 32, {}}},
             {shape({{"head-dim", "64"}, {"q-heads", "4"}, {"kv-heads", "4"}, {"max-seq", "64"}, {"len", "1"},
                     {"chunk", "32"}}),
              shape({{"head-dim", "128"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "64"}, {"len", "37"},
@@ -171,6 +188,8 @@ DecodeAttention DecodeAttention::from(const ParamValues& v) {
     a.window = static_cast<uint32_t>(v.integer("window"));
     a.scale = v.real("scale");
     a.chunk = static_cast<uint32_t>(v.integer("chunk"));
+    a.unroll = static_cast<uint32_t>(v.integer("unroll"));
+    a.ctas_per_sm = static_cast<uint32_t>(v.integer("ctas-per-sm"));
     if (a.q_heads % a.kv_heads != 0) {
         throw ptxsmith::Error(fmt::format("decode_attention: --q-heads {} is not a multiple of --kv-heads {}", a.q_heads,
                                           a.kv_heads));
@@ -178,7 +197,7 @@ DecodeAttention DecodeAttention::from(const ParamValues& v) {
     if (a.len > a.max_seq) {
         throw ptxsmith::Error(fmt::format("decode_attention: --len {} is larger than --max-seq {}", a.len, a.max_seq));
     }
-    a.plan = plan_decode_attention(a.head_dim, a.group(), a.max_seq, a.chunk);
+    a.plan = plan_decode_attention(a);
     return a;
 }
 
@@ -187,8 +206,10 @@ double DecodeAttention::effective_scale() const {
 }
 
 std::string DecodeAttention::name() const {
-    return fmt::format("decode_attention_d{}_q{}_kv{}_s{}_w{}_sc{}_c{}", head_dim, q_heads, kv_heads, max_seq, window,
-                       name_number(scale), plan.chunk);
+    // The plan follows from the shape; tuning knobs that override it are named.
+    return fmt::format("decode_attention_d{}_q{}_kv{}_s{}_w{}_sc{}_c{}{}{}", head_dim, q_heads, kv_heads, max_seq, window,
+                       name_number(scale), plan.chunk, unroll ? fmt::format("_u{}", unroll) : std::string(),
+                       ctas_per_sm ? fmt::format("_o{}", ctas_per_sm) : std::string());
 }
 
 LaunchConfig DecodeAttention::launch_config() const {

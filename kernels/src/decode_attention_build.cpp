@@ -80,19 +80,36 @@ void emit_arrive_and_combine(KernelBuilder& b, const CombineInputs& in) {
                 Reg<f32> run_sum = b.mov<f32>(0.0f);
                 Regs<f32, 4> acc;
                 for (auto& a : acc) a = b.mov<f32>(0.0f);
-                b.for_range(first_split, b.add(last_split, 1u), 1, [&](Reg<u32> s) {
-                    Reg<u32> chunk_record = b.mad_lo(kv, S, s);  // kv * S + s
-                    Regs<f32, 2> ml =
-                        b.ld_v<f32, 2>(b.index(partials_ml, b.mad_lo(chunk_record, G, head), 8)[0], {.cache = CacheOp::cg});
-                    Regs<f32, 4> part =
-                        b.ld_v<f32, 4>(b.index(partials, b.mad_lo(chunk_record, quads, qi), 16)[0], {.cache = CacheOp::cg});
-                    Reg<f32> new_max = b.max(run_max, ml[0]);
+                // kCombineBatch chunks per iteration, their loads issued together (a chunk past
+                // the last reloads the last one and weighs 0), so that a long cache costs
+                // ceil(chunks / batch) round trips to L2 rather than one per chunk.
+                b.for_range(first_split, b.add(last_split, 1u), kCombineBatch, [&](Reg<u32> s0) {
+                    std::vector<Regs<f32, 2>> ml;
+                    std::vector<Regs<f32, 4>> part;
+                    std::vector<Reg<f32>> chunk_max;
+                    for (uint32_t u = 0; u < kCombineBatch; ++u) {
+                        Reg<u32> s = u == 0 ? s0 : b.min(b.add(s0, u), last_split);
+                        Reg<u32> chunk_record = b.mad_lo(kv, S, s);  // kv * S + s
+                        ml.push_back(b.ld_v<f32, 2>(b.index(partials_ml, b.mad_lo(chunk_record, G, head), 8)[0],
+                                                    {.cache = CacheOp::cg}));
+                        part.push_back(b.ld_v<f32, 4>(b.index(partials, b.mad_lo(chunk_record, quads, qi), 16)[0],
+                                                      {.cache = CacheOp::cg}));
+                        chunk_max.push_back(u == 0 ? ml[0][0]
+                                                   : b.selp<f32>(ml[u][0], kMinusInf, b.setp(Cmp::le, b.add(s0, u), last_split)));
+                    }
+                    // The first chunk of a batch is always a working one, so new_max is finite.
+                    Reg<f32> new_max = run_max;
+                    for (Reg<f32> m : chunk_max) new_max = b.max(new_max, m);
                     Reg<f32> old_weight = b.ex2(b.sub(run_max, new_max));
-                    Reg<f32> weight = b.ex2(b.sub(ml[0], new_max));
-                    b.mov(run_sum, b.fma(run_sum, old_weight, b.mul(ml[1], weight)));
-                    for (int i = 0; i < 4; ++i) b.mov(acc[i], b.fma(acc[i], old_weight, b.mul(part[i], weight)));
+                    b.mov(run_sum, b.mul(run_sum, old_weight));
+                    for (int i = 0; i < 4; ++i) b.mov(acc[i], b.mul(acc[i], old_weight));
+                    for (uint32_t u = 0; u < kCombineBatch; ++u) {
+                        Reg<f32> weight = b.ex2(b.sub(chunk_max[u], new_max));  // 0 past the last chunk
+                        b.mov(run_sum, b.fma(ml[u][1], weight, run_sum));
+                        for (int i = 0; i < 4; ++i) b.mov(acc[i], b.fma(part[u][i], weight, acc[i]));
+                    }
                     b.mov(run_max, new_max);
-                }, Unroll{2});
+                });
                 Reg<f32> inv = b.rcp(run_sum, {.round = Round::rn});
                 Regs<f32, 4> result;
                 for (int i = 0; i < 4; ++i) result[i] = b.mul(acc[i], inv);
@@ -123,6 +140,7 @@ Kernel DecodeAttention::build(const Target& target) const {
     const uint32_t scores_bytes = G * C * 4, reduce_bytes = W * G * D * 4;  // fits: plan_decode_attention
 
     KernelBuilder b(name(), target);
+    if (plan.ctas_per_sm) b.min_ctas_per_sm(plan.ctas_per_sm);
     GlobalPtr q = b.param_ptr("q", Type::f32);
     GlobalPtr kc = b.param_ptr("k_cache", Type::f16);
     GlobalPtr vc = b.param_ptr("v_cache", Type::f16);

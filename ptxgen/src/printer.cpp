@@ -425,6 +425,7 @@ std::string print_ptx(const Kernel& k, const PrintOptions& options) {
     put(out, "\n)\n");
     if (k.reqntid[0]) put(out, ".reqntid {}, {}, {}\n", k.reqntid[0], k.reqntid[1], k.reqntid[2]);
     if (k.maxntid[0]) put(out, ".maxntid {}, {}, {}\n", k.maxntid[0], k.maxntid[1], k.maxntid[2]);
+    if (k.minnctapersm) put(out, ".minnctapersm {}\n", k.minnctapersm);
     put(out, "{{\n");
     for (int t = 0; t < kTypeCount; ++t) {
         if (counts[static_cast<size_t>(t)] == 0) continue;

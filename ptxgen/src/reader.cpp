@@ -204,6 +204,10 @@ Kernel Reader::entry() {
     for (;;) {
         if (peek().is(".reqntid")) performance_directive(k_.reqntid);
         else if (peek().is(".maxntid")) performance_directive(k_.maxntid);
+        else if (peek().is(".minnctapersm")) {
+            const Token& d = next();
+            k_.minnctapersm = read_u32(next(), fmt::format("a CTA count after {}", d.text));
+        }
         else break;
     }
     body();

@@ -104,6 +104,10 @@ private:
         }
         if (k_.reg_hints.size() != k_.regs.size() && !k_.reg_hints.empty())
             throw ptxsmith::Error(fmt::format("kernel {}: register hints do not match the register table", k_.name));
+        // ptxas ignores .minnctapersm (with a warning) unless the CTA size is bounded.
+        if (k_.minnctapersm && !k_.reqntid[0] && !k_.maxntid[0])
+            throw ptxsmith::Error(fmt::format("kernel {}: .minnctapersm {} needs .reqntid or .maxntid (ptxas ignores it alone)",
+                                              k_.name, k_.minnctapersm));
     }
 
     void check_register(size_t index, uint32_t id, Type expected, bool check_type) const {

@@ -38,6 +38,7 @@ struct DecodeAttentionPlan {
     uint32_t lanes_per_row = 16; // head_dim / 8: lanes that share one position (16-byte f16 loads)
     uint32_t rows_per_step = 2;  // positions a warp covers per load instruction (32 / lanes_per_row)
     uint32_t unroll = 4;         // load instructions per lane in a group (two groups in flight)
+    uint32_t ctas_per_sm = 0;    // .minnctapersm asked of ptxas (0: none), which caps the registers
     // Groups above 8: the chunk's K and V are staged in shared memory once, then each warp takes
     // its own query heads over the whole chunk, heads_per_pass at a time (see
     // decode_attention_staged.cpp; unroll is unused there).
@@ -57,6 +58,8 @@ struct DecodeAttention {
     uint32_t window = 0;      // 0: no sliding window
     double scale = 0;         // 0: 1 / sqrt(head_dim)
     uint32_t chunk = 0;       // tuning: positions per CTA (0: chosen by the plan)
+    uint32_t unroll = 0;      // tuning: loads per lane in a group (0: chosen)
+    uint32_t ctas_per_sm = 0; // tuning: CTAs per SM asked of ptxas (0: chosen)
     DecodeAttentionPlan plan;
 
     static FamilyInfo info();
@@ -81,7 +84,8 @@ private:
     ptxgen::Kernel build_staged(const ptxgen::Target& target) const;  // plan.staged
 };
 
-// Checks the shape and chooses chunk size, split count and thread tiling. Throws ptxsmith::Error.
-DecodeAttentionPlan plan_decode_attention(uint32_t head_dim, uint32_t group, uint32_t max_seq, uint32_t chunk);
+// Checks the shape and chooses chunk size, split count and thread tiling; the tuning fields of
+// `a` (chunk, unroll, ctas_per_sm) override the choice when nonzero. Throws ptxsmith::Error.
+DecodeAttentionPlan plan_decode_attention(const DecodeAttention& a);
 
 }  // namespace kernels

@@ -98,6 +98,9 @@ public:
     }
     void reqntid(uint32_t x, uint32_t y = 1, uint32_t z = 1) { k_.reqntid = {x, y, z}; }
     void maxntid(uint32_t x, uint32_t y = 1, uint32_t z = 1) { k_.maxntid = {x, y, z}; }
+    // Asks ptxas to fit at least `ctas` CTAs on an SM (it caps the registers per thread to do so);
+    // ptxas honours it only beside reqntid or maxntid, which finish() checks.
+    void min_ctas_per_sm(uint32_t ctas) { k_.minnctapersm = ctas; }
 
     // ---- registers ----
     template <RegTag T> Reg<T> reg(std::string_view hint = {}) { return Reg<T>{new_reg(T::type, hint)}; }

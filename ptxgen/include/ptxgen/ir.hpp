@@ -220,12 +220,14 @@ struct Kernel {
     std::vector<SourceLoc> locs;  // per instruction: the builder call that made it
     std::array<uint32_t, 3> reqntid{0, 0, 0};   // .reqntid when nonzero
     std::array<uint32_t, 3> maxntid{0, 0, 0};   // .maxntid when nonzero
+    uint32_t minnctapersm = 0;            // .minnctapersm when nonzero (needs .reqntid or .maxntid)
     Target target;                        // what the generator was allowed to use
 
     // IR equality, ignoring source locations and name hints (which do not change the program).
     bool same_program(const Kernel& o) const {
         return name == o.name && params == o.params && regs == o.regs && labels == o.labels
-               && vars == o.vars && code == o.code && reqntid == o.reqntid && maxntid == o.maxntid;
+               && vars == o.vars && code == o.code && reqntid == o.reqntid && maxntid == o.maxntid
+               && minnctapersm == o.minnctapersm;
     }
     uint32_t static_shared_bytes() const;
 };
