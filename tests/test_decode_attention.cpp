@@ -200,13 +200,17 @@ TEST_CASE("decode_attention: the combine takes many chunks in batches, with tuni
         const char* window;
         const char* unroll;
         const char* ctas;
+        const char* variant;
     };
-    for (const Case& c : {Case{"600", "0", "0", "0"}, Case{"640", "0", "1", "2"}, Case{"629", "300", "2", "0"},
-                          Case{"333", "290", "0", "4"}}) {
+    for (const Case& c : {Case{"600", "0", "0", "0", "online"}, Case{"600", "0", "0", "0", "phased"},
+                          Case{"640", "0", "1", "2", "online"}, Case{"629", "300", "2", "0", "phased"},
+                          Case{"629", "300", "3", "0", "online"}, Case{"333", "290", "0", "4", "auto"}}) {
         auto k = make({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "640"}, {"len", c.len},
-                       {"window", c.window}, {"chunk", "32"}, {"unroll", c.unroll}, {"ctas-per-sm", c.ctas}});
+                       {"window", c.window}, {"chunk", "32"}, {"unroll", c.unroll}, {"ctas-per-sm", c.ctas},
+                       {"variant", c.variant}});
         CAPTURE(c.len);
         CAPTURE(c.window);
+        CAPTURE(c.variant);
         const uint64_t seed = fresh_seed();
         CAPTURE(seed);
         std::vector<HostBuffer> inputs = make_host_args(*k, seed);
@@ -216,7 +220,11 @@ TEST_CASE("decode_attention: the combine takes many chunks in batches, with tuni
     }
     auto tuned = make({{"max-seq", "4096"}, {"unroll", "8"}, {"ctas-per-sm", "3"}});
     CHECK(tuned->name().find("_u8_o3") != std::string::npos);
-    CHECK(tuned->notes().find("8 loads per lane") != std::string::npos);
+    CHECK(tuned->notes().find("8 loads of K and of V per lane") != std::string::npos);
+    auto phased = make({{"max-seq", "4096"}, {"variant", "phased"}});
+    CHECK(phased->name().find("_phased") != std::string::npos);
+    CHECK(phased->notes().find("phased: the chunk's scores") != std::string::npos);
+    CHECK(phased->notes().find("4 loads per lane") != std::string::npos);
     CHECK(tuned->notes().find("at least 3 CTAs per SM") != std::string::npos);
 }
 
@@ -225,12 +233,12 @@ TEST_CASE("decode_attention: shapes the kernel cannot take are refused with a cl
                          ptxsmith::Error);
     // Shared memory past the static limit: the register variant's scores and sums, the staged
     // variant's K and V rows.
-    CHECK_THROWS_WITH_AS(make({{"head-dim", "256"}, {"q-heads", "8"}, {"kv-heads", "1"}, {"chunk", "1024"}}),
+    CHECK_THROWS_WITH_AS(make({{"head-dim", "256"}, {"q-heads", "8"}, {"kv-heads", "1"}, {"chunk", "1024"}, {"variant", "phased"}}),
                          doctest::Contains("shared memory"), ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"head-dim", "256"}, {"q-heads", "16"}, {"kv-heads", "1"}, {"chunk", "128"}}),
                          doctest::Contains("shared memory"), ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"chunk", "48"}}), doctest::Contains("multiple of 32"), ptxsmith::Error);
-    CHECK_THROWS_WITH_AS(make({{"q-heads", "32"}, {"kv-heads", "2"}, {"unroll", "2"}}), doctest::Contains("--unroll and --ctas-per-sm"),
+    CHECK_THROWS_WITH_AS(make({{"q-heads", "32"}, {"kv-heads", "2"}, {"unroll", "2"}}), doctest::Contains("--unroll, --ctas-per-sm and --variant tune groups of at most 8"),
                          ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"max-seq", "64"}, {"len", "65"}}), doctest::Contains("larger than --max-seq"),
                          ptxsmith::Error);
@@ -251,6 +259,8 @@ TEST_CASE("decode_attention: any GQA ratio, head_dim 64, 128 and 256, against th
                           {"kv-heads", std::to_string(kv_heads)}, {"max-seq", std::to_string(max_seq)},
                           {"len", std::to_string(len)}, {"window", std::to_string(window)}};
             if (i % 2 == 0) p.set("chunk", "32");
+            // Both variants of the groups up to 8 (online by default).
+            if (group <= 8 && i % 3 == 1) p.set("variant", "phased");
             CAPTURE(group);
             CAPTURE(head_dim);
             CAPTURE(len);

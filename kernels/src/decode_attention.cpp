@@ -82,7 +82,9 @@ DecodeAttentionPlan plan_decode_attention(const DecodeAttention& a) {
         throw ptxsmith::Error(fmt::format("decode_attention: --chunk {} is not a multiple of 32", chunk));
     }
     if (group > kMaxRegisterGroup) {
-        if (a.unroll || a.ctas_per_sm) throw ptxsmith::Error("decode_attention: --unroll and --ctas-per-sm tune groups of at most 8 query heads per KV head");
+        if (a.unroll || a.ctas_per_sm || a.variant != "auto") {
+            throw ptxsmith::Error("decode_attention: --unroll, --ctas-per-sm and --variant tune groups of at most 8 query heads per KV head");
+        }
         return plan_staged(head_dim, group, max_seq, chunk);
     }
     DecodeAttentionPlan p;
@@ -92,8 +94,10 @@ DecodeAttentionPlan plan_decode_attention(const DecodeAttention& a) {
     const uint32_t positions_per_step = p.warps * p.rows_per_step;
     p.chunk = chunk != 0 ? chunk : kDefaultChunk;
     p.max_splits = (max_seq + p.chunk - 1) / p.chunk;
-    // Static shared memory: scores [group][chunk], the cross-warp sum [warps][group][head_dim], a flag.
-    const uint32_t shared = group * p.chunk * 4 + p.warps * group * head_dim * 4 + 16;
+    p.online = a.variant != "phased";
+    // Static shared memory: scores [group][chunk] (phased only), the cross-warp sum
+    // [warps][group][head_dim] (and {m, l} [warps][group], online only), a flag.
+    const uint32_t shared = (p.online ? p.warps * group * 8 : group * p.chunk * 4) + p.warps * group * head_dim * 4 + 16;
     if (shared > ptxgen::kMaxStaticSharedBytes) {
         throw ptxsmith::Error(fmt::format("decode_attention: chunk {} with {} query heads per KV head and head_dim {} "
                                           "needs {} bytes of shared memory (at most {}); use a smaller --chunk",
@@ -101,19 +105,23 @@ DecodeAttentionPlan plan_decode_attention(const DecodeAttention& a) {
     }
     const uint32_t steps = p.chunk / positions_per_step;  // load instructions per lane and phase
     if (a.unroll > 16) throw ptxsmith::Error(fmt::format("decode_attention: --unroll {} is more than 16", a.unroll));
-    p.unroll = std::min(a.unroll ? a.unroll : 4u, steps);
+    // Online: each load of K comes with one of V, so 2 per group keep as many bytes in flight as
+    // the phased variant's 4.
+    p.unroll = std::min(a.unroll ? a.unroll : p.online ? 2u : 4u, steps);
     // Up to 4 query heads per KV head, 4 CTAs of 128 threads fit an SM when ptxas keeps to 128
     // registers (it takes 168 unasked, so 3 fit): at 16384 positions in chunks of 256 the 512 CTAs
     // of 8 KV heads then run in one wave on 132 SMs instead of 1.3 (H100, see docs/benchmarks.md).
     // q slices and sums of 8 heads need 64 registers each: no cap there.
     p.ctas_per_sm = a.ctas_per_sm ? a.ctas_per_sm : group <= 4 ? 4 : 0;
     p.why = fmt::format(
-        "chunk {} positions per CTA ({}), so max_splits = ceil({} / {}) = {} CTAs per KV head; "
+        "{}; chunk {} positions per CTA ({}), so max_splits = ceil({} / {}) = {} CTAs per KV head; "
         "{} warps, {} lanes per position (16-byte f16 loads), {} positions per warp and load, "
-        "{} loads per lane in each of two groups in flight{}. Only positions [max(0, len - window), len) "
+        "{} loads{} per lane in each of two groups in flight{}. Only positions [max(0, len - window), len) "
         "are read; the last CTA combines the partials {} chunks per round trip",
+        p.online ? "online: K and V loaded together, a running softmax per lane, rows and warps merged at the end"
+                 : "phased: the chunk's scores to shared memory, its softmax, then the V product",
         p.chunk, chunk != 0 ? "--chunk" : "fixed: enough CTAs to fill the GPU from len ~4096, few partials to combine",
-        max_seq, p.chunk, p.max_splits, p.warps, p.lanes_per_row, p.rows_per_step, p.unroll,
+        max_seq, p.chunk, p.max_splits, p.warps, p.lanes_per_row, p.rows_per_step, p.unroll, p.online ? " of K and of V" : "",
         p.ctas_per_sm ? fmt::format(", at least {} CTAs per SM asked of ptxas", p.ctas_per_sm) : std::string(),
         decode_detail::kCombineBatch);
     return p;
@@ -140,7 +148,11 @@ FamilyInfo DecodeAttention::info() {
              ParamSpec{"unroll", ParamKind::integer, "tuning: 16-byte loads per lane in a group, two groups in flight (0: chosen)",
                        "0", 0, 16, {}},
              ParamSpec{"ctas-per-sm", ParamKind::integer, "tuning: CTAs per SM asked of ptxas, capping registers (0: chosen)",
-                       "0", 0, 32, {}}},
+                       "0", 0, 32, {}},
+             ParamSpec{"variant", ParamKind::choice,
+                       "tuning, groups up to 8: online (K and V together, a running softmax per lane) or phased "
+                       "(the chunk's scores, its softmax, then V)",
+                       "auto", 0, 0, {"auto", "online", "phased"}}},
             {shape({{"head-dim", "64"}, {"q-heads", "4"}, {"kv-heads", "4"}, {"max-seq", "64"}, {"len", "1"},
                     {"chunk", "32"}}),
              shape({{"head-dim", "128"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "64"}, {"len", "37"},
@@ -190,6 +202,7 @@ DecodeAttention DecodeAttention::from(const ParamValues& v) {
     a.chunk = static_cast<uint32_t>(v.integer("chunk"));
     a.unroll = static_cast<uint32_t>(v.integer("unroll"));
     a.ctas_per_sm = static_cast<uint32_t>(v.integer("ctas-per-sm"));
+    a.variant = v.text("variant");
     if (a.q_heads % a.kv_heads != 0) {
         throw ptxsmith::Error(fmt::format("decode_attention: --q-heads {} is not a multiple of --kv-heads {}", a.q_heads,
                                           a.kv_heads));
@@ -207,9 +220,10 @@ double DecodeAttention::effective_scale() const {
 
 std::string DecodeAttention::name() const {
     // The plan follows from the shape; tuning knobs that override it are named.
-    return fmt::format("decode_attention_d{}_q{}_kv{}_s{}_w{}_sc{}_c{}{}{}", head_dim, q_heads, kv_heads, max_seq, window,
+    return fmt::format("decode_attention_d{}_q{}_kv{}_s{}_w{}_sc{}_c{}{}{}{}", head_dim, q_heads, kv_heads, max_seq, window,
                        name_number(scale), plan.chunk, unroll ? fmt::format("_u{}", unroll) : std::string(),
-                       ctas_per_sm ? fmt::format("_o{}", ctas_per_sm) : std::string());
+                       ctas_per_sm ? fmt::format("_o{}", ctas_per_sm) : std::string(),
+                       variant != "auto" ? "_" + variant : std::string());
 }
 
 LaunchConfig DecodeAttention::launch_config() const {

@@ -129,6 +129,7 @@ using namespace decode_detail;
 
 Kernel DecodeAttention::build(const Target& target) const {
     if (plan.staged) return build_staged(target);
+    if (plan.online) return build_online(target);
     const uint32_t D = head_dim, G = group(), C = plan.chunk, S = plan.max_splits, W = plan.warps;
     const uint32_t L = plan.lanes_per_row, R = plan.rows_per_step, T = 32 * W;
     const uint32_t per_warp = C / W;      // positions per warp

@@ -39,6 +39,9 @@ struct DecodeAttentionPlan {
     uint32_t rows_per_step = 2;  // positions a warp covers per load instruction (32 / lanes_per_row)
     uint32_t unroll = 4;         // load instructions per lane in a group (two groups in flight)
     uint32_t ctas_per_sm = 0;    // .minnctapersm asked of ptxas (0: none), which caps the registers
+    // Groups up to 8: the online variant (K and V loaded together, a running softmax per lane, see
+    // decode_attention_online.cpp) or the phased one (all scores of the chunk, its softmax, then V).
+    bool online = false;
     // Groups above 8: the chunk's K and V are staged in shared memory once, then each warp takes
     // its own query heads over the whole chunk, heads_per_pass at a time (see
     // decode_attention_staged.cpp; unroll is unused there).
@@ -60,6 +63,7 @@ struct DecodeAttention {
     uint32_t chunk = 0;       // tuning: positions per CTA (0: chosen by the plan)
     uint32_t unroll = 0;      // tuning: loads per lane in a group (0: chosen)
     uint32_t ctas_per_sm = 0; // tuning: CTAs per SM asked of ptxas (0: chosen)
+    std::string variant = "auto";  // tuning: auto, online or phased (groups up to 8)
     DecodeAttentionPlan plan;
 
     static FamilyInfo info();
@@ -82,6 +86,7 @@ struct DecodeAttention {
 
 private:
     ptxgen::Kernel build_staged(const ptxgen::Target& target) const;  // plan.staged
+    ptxgen::Kernel build_online(const ptxgen::Target& target) const;  // plan.online
 };
 
 // Checks the shape and chooses chunk size, split count and thread tiling; the tuning fields of
