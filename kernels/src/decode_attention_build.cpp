@@ -49,6 +49,51 @@ std::vector<Reg<f32>> widen(KernelBuilder& b, const Regs<u32, 4>& packed) {
     return out;
 }
 
+Frame begin_frame(KernelBuilder& b, const Target& target, const FrameShape& shape) {
+    Frame f;
+    if (shape.ctas_per_sm) b.min_ctas_per_sm(shape.ctas_per_sm);
+    f.q = b.param_ptr("q", Type::f32);
+    f.k_cache = b.param_ptr("k_cache", Type::f16);
+    f.v_cache = b.param_ptr("v_cache", Type::f16);
+    GlobalPtr len_ptr = b.param_ptr("len", Type::s32);
+    f.out = b.param_ptr("out", Type::f32);
+    f.partials = b.param_ptr("partials", Type::f32);
+    f.counters = b.param_ptr("counters", Type::u32);
+    b.reqntid(shape.threads);
+    // Everything below reads or writes what earlier kernels touch: wait for them, so that this
+    // kernel may be launched to overlap its predecessor's tail (programmatic dependent launch).
+    if (target.sm >= 90) b.griddep_wait();
+    f.tid = b.tid_x();
+    f.lane = b.and_(f.tid, 31u);
+    f.warp = b.shr(f.tid, 5u);
+    f.split = b.ctaid_x();
+    f.kv = b.ctaid_y();
+    f.partials_ml = b.offset(f.partials, shape.ml_base_bytes);
+    // The attended range [lo, n) and the chunks that overlap it.
+    Reg<s32> len_read = b.ld<s32>(len_ptr[0], {.nc = true});
+    f.n = b.bitcast<u32>(b.min(b.max(len_read, 1), static_cast<int32_t>(shape.max_seq)));
+    f.lo = shape.window == 0 ? b.mov<u32>(0u) : b.selp<u32>(b.sub(f.n, shape.window), 0u, b.setp(Cmp::gt, f.n, shape.window));
+    f.first_split = b.div(f.lo, shape.chunk);
+    f.last_split = b.div(b.sub(f.n, 1u), shape.chunk);
+    f.working = b.setp(Cmp::ge, f.split, f.first_split, BoolOp::and_, b.setp(Cmp::le, f.split, f.last_split));
+    return f;
+}
+
+std::vector<std::vector<Reg<f32>>> load_q_slices(KernelBuilder& b, GlobalPtr q, Reg<u32> kv, Reg<u32> col, uint32_t group,
+                                                 uint32_t head_dim, double scale) {
+    const float q_scale = static_cast<float>(scale) * kLog2e;
+    GlobalPtr q_lane = b.index(q, b.mad_lo(kv, group * head_dim, b.shl(col, 3u)), 4);
+    std::vector<std::vector<Reg<f32>>> qv(group);
+    for (uint32_t g = 0; g < group; ++g) {
+        for (uint32_t half = 0; half < 2; ++half) {
+            for (Reg<f32> x : b.ld_v<f32, 4>(q_lane[int64_t{g * head_dim + half * 4} * 4], {.nc = true})) {
+                qv[g].push_back(b.mul(x, q_scale));
+            }
+        }
+    }
+    return qv;
+}
+
 // Arrive. The barrier orders every thread's partial stores before thread 0's release fence
 // (fences are cumulative), which orders them before the count; the acquire fence after the
 // count orders the other CTAs' partials before the combine, and the second barrier hands that
@@ -141,38 +186,15 @@ Kernel DecodeAttention::build(const Target& target) const {
     const uint32_t scores_bytes = G * C * 4, reduce_bytes = W * G * D * 4;  // fits: plan_decode_attention
 
     KernelBuilder b(name(), target);
-    if (plan.ctas_per_sm) b.min_ctas_per_sm(plan.ctas_per_sm);
-    GlobalPtr q = b.param_ptr("q", Type::f32);
-    GlobalPtr kc = b.param_ptr("k_cache", Type::f16);
-    GlobalPtr vc = b.param_ptr("v_cache", Type::f16);
-    GlobalPtr len_ptr = b.param_ptr("len", Type::s32);
-    GlobalPtr out = b.param_ptr("out", Type::f32);
-    GlobalPtr partials = b.param_ptr("partials", Type::f32);
-    GlobalPtr counters = b.param_ptr("counters", Type::u32);
-    b.reqntid(T);
-    // Everything below reads or writes what earlier kernels touch: wait for them, so that this
-    // kernel may be launched to overlap its predecessor's tail (programmatic dependent launch).
-    if (target.sm >= 90) b.griddep_wait();
+    const Frame f = begin_frame(b, target, {T, max_seq, window, C, plan.ctas_per_sm, ml_base_bytes});
+    const GlobalPtr q = f.q, kc = f.k_cache, vc = f.v_cache, out = f.out, partials = f.partials,
+                    partials_ml = f.partials_ml, counters = f.counters;
+    const Reg<u32> tid = f.tid, lane = f.lane, warp = f.warp, split = f.split, kv = f.kv, n = f.n, lo = f.lo;
     SharedArray scores = b.shared_array("scores", scores_bytes, 16);     // [G][C] f32
     SharedArray reduce = b.shared_array("reduce", reduce_bytes, 16);     // [W][G][D] f32
     SharedArray last_flag = b.shared_array("last_flag", 4, 4);
 
-    Reg<u32> tid = b.tid_x();
-    Reg<u32> lane = b.and_(tid, 31u);
-    Reg<u32> warp = b.shr(tid, 5u);
-    Reg<u32> split = b.ctaid_x();
-    Reg<u32> kv = b.ctaid_y();
-    GlobalPtr partials_ml = b.offset(partials, ml_base_bytes);
-
-    // The attended range [lo, n) and the chunks that overlap it.
-    Reg<s32> len_read = b.ld<s32>(len_ptr[0], {.nc = true});
-    Reg<u32> n = b.bitcast<u32>(b.min(b.max(len_read, 1), static_cast<int32_t>(max_seq)));
-    Reg<u32> lo = window == 0 ? b.mov<u32>(0u) : b.selp<u32>(b.sub(n, window), 0u, b.setp(Cmp::gt, n, window));
-    Reg<u32> first_split = b.div(lo, C);
-    Reg<u32> last_split = b.div(b.sub(n, 1u), C);
-    Pred working = b.setp(Cmp::ge, split, first_split, BoolOp::and_, b.setp(Cmp::le, split, last_split));
-
-    b.if_(working, [&] {
+    b.if_(f.working, [&] {
         Reg<u32> row = b.shr(lane, log2_exact(L));  // which of the warp's R positions
         Reg<u32> col = b.and_(lane, L - 1);         // which 8 dims
         Reg<u32> in_chunk = b.mad_lo(warp, per_warp, row);  // position in the chunk at step 0
@@ -192,17 +214,7 @@ Kernel DecodeAttention::build(const Target& target) const {
             return loaded;
         };
 
-        // q slices, pre-multiplied so that scores come out in log2 units.
-        const float q_scale = static_cast<float>(effective_scale()) * kLog2e;
-        GlobalPtr q_lane = b.index(q, b.mad_lo(kv, G * D, b.shl(col, 3u)), 4);
-        std::vector<std::vector<Reg<f32>>> qv(G);
-        for (uint32_t g = 0; g < G; ++g) {
-            for (uint32_t half = 0; half < 2; ++half) {
-                for (Reg<f32> x : b.ld_v<f32, 4>(q_lane[int64_t{g * D + half * 4} * 4], {.nc = true})) {
-                    qv[g].push_back(b.mul(x, q_scale));
-                }
-            }
-        }
+        const std::vector<std::vector<Reg<f32>>> qv = load_q_slices(b, q, kv, col, G, D, effective_scale());
         std::vector<Pred> col_is(G);
         for (uint32_t g = 1; g < G; ++g) col_is[g] = b.setp(Cmp::eq, col, g);
         Pred col_stores = b.setp(Cmp::lt, col, G);
@@ -311,8 +323,8 @@ Kernel DecodeAttention::build(const Target& target) const {
         }
     });
 
-    emit_arrive_and_combine(b, {tid, kv, first_split, last_split, out, partials, partials_ml, counters, last_flag, D, G,
-                                S, T});
+    emit_arrive_and_combine(b, {tid, kv, f.first_split, f.last_split, out, partials, partials_ml, counters, last_flag, D,
+                                G, S, T});
     return b.finish();
 }
 

@@ -28,6 +28,30 @@ struct CombineInputs {
     uint32_t head_dim, group, max_splits, threads;
 };
 
+// What every variant starts with: the parameters, the CTA's place and the attended range.
+struct Frame {
+    ptxgen::GlobalPtr q, k_cache, v_cache, out, partials, partials_ml, counters;
+    ptxgen::Reg<ptxgen::u32> tid, lane, warp, split, kv;  // split: the CTA's chunk
+    ptxgen::Reg<ptxgen::u32> n, lo;                        // attended positions [lo, n)
+    ptxgen::Reg<ptxgen::u32> first_split, last_split;      // the chunks that overlap them
+    ptxgen::Pred working;                                  // this CTA's chunk is one of them
+};
+
+// Declares the parameters (q, k_cache, v_cache, len, out, partials, counters), the CTA size and
+// its .minnctapersm (when ctas_per_sm), waits for the preceding kernel (programmatic dependent
+// launch: everything after reads what earlier kernels write), reads len and finds the range.
+struct FrameShape {
+    uint32_t threads, max_seq, window, chunk, ctas_per_sm;
+    uint64_t ml_base_bytes;  // where the {m, l} part of the partials starts
+};
+Frame begin_frame(ptxgen::KernelBuilder& b, const ptxgen::Target& target, const FrameShape& shape);
+
+// Lane `col`'s 8-dim slices of the q of every head of KV head kv's group ([group][8]), pre-scaled
+// by scale * log2(e) so that scores come out in log2 units.
+std::vector<std::vector<ptxgen::Reg<ptxgen::f32>>> load_q_slices(ptxgen::KernelBuilder& b, ptxgen::GlobalPtr q,
+                                                                 ptxgen::Reg<ptxgen::u32> kv, ptxgen::Reg<ptxgen::u32> col,
+                                                                 uint32_t group, uint32_t head_dim, double scale);
+
 // Every CTA arrives on counters[kv] after a barrier; the last to arrive combines the working
 // chunks' partials into out for the group and sets the counter back to zero.
 void emit_arrive_and_combine(ptxgen::KernelBuilder& b, const CombineInputs& in);

@@ -63,36 +63,14 @@ Kernel DecodeAttention::build_online(const Target& target) const {
     const uint64_t ml_base_bytes = uint64_t{kv_heads} * S * G * D * 4;
 
     KernelBuilder b(name(), target);
-    if (plan.ctas_per_sm) b.min_ctas_per_sm(plan.ctas_per_sm);
-    GlobalPtr q = b.param_ptr("q", Type::f32);
-    GlobalPtr kc = b.param_ptr("k_cache", Type::f16);
-    GlobalPtr vc = b.param_ptr("v_cache", Type::f16);
-    GlobalPtr len_ptr = b.param_ptr("len", Type::s32);
-    GlobalPtr out = b.param_ptr("out", Type::f32);
-    GlobalPtr partials = b.param_ptr("partials", Type::f32);
-    GlobalPtr counters = b.param_ptr("counters", Type::u32);
-    b.reqntid(T);
-    // Everything below reads what earlier kernels write (programmatic dependent launch).
-    if (target.sm >= 90) b.griddep_wait();
+    const Frame f = begin_frame(b, target, {T, max_seq, window, C, plan.ctas_per_sm, ml_base_bytes});
+    const GlobalPtr kc = f.k_cache, vc = f.v_cache, partials = f.partials, partials_ml = f.partials_ml;
+    const Reg<u32> tid = f.tid, lane = f.lane, warp = f.warp, split = f.split, kv = f.kv, n = f.n, lo = f.lo;
     SharedArray reduce = b.shared_array("reduce", W * G * D * 4, 16);  // [W][G][D] f32: o
     SharedArray reduce_ml = b.shared_array("reduce_ml", W * G * 8, 8);  // [W][G] {m, l}
     SharedArray last_flag = b.shared_array("last_flag", 4, 4);
 
-    Reg<u32> tid = b.tid_x();
-    Reg<u32> lane = b.and_(tid, 31u);
-    Reg<u32> warp = b.shr(tid, 5u);
-    Reg<u32> split = b.ctaid_x();
-    Reg<u32> kv = b.ctaid_y();
-    GlobalPtr partials_ml = b.offset(partials, ml_base_bytes);
-
-    Reg<s32> len_read = b.ld<s32>(len_ptr[0], {.nc = true});
-    Reg<u32> n = b.bitcast<u32>(b.min(b.max(len_read, 1), static_cast<int32_t>(max_seq)));
-    Reg<u32> lo = window == 0 ? b.mov<u32>(0u) : b.selp<u32>(b.sub(n, window), 0u, b.setp(Cmp::gt, n, window));
-    Reg<u32> first_split = b.div(lo, C);
-    Reg<u32> last_split = b.div(b.sub(n, 1u), C);
-    Pred working = b.setp(Cmp::ge, split, first_split, BoolOp::and_, b.setp(Cmp::le, split, last_split));
-
-    b.if_(working, [&] {
+    b.if_(f.working, [&] {
         Reg<u32> row = b.shr(lane, log2_exact(L));  // which of the warp's R positions
         Reg<u32> col = b.and_(lane, L - 1);         // which 8 dims
         Reg<u32> pos0 = b.mad_lo(split, C, b.mad_lo(warp, per_warp, row));
@@ -114,17 +92,7 @@ Kernel DecodeAttention::build_online(const Target& target) const {
             return l;
         };
 
-        // q slices, pre-multiplied so that scores come out in log2 units.
-        const float q_scale = static_cast<float>(effective_scale()) * kLog2e;
-        GlobalPtr q_lane = b.index(q, b.mad_lo(kv, G * D, b.shl(col, 3u)), 4);
-        std::vector<std::vector<Reg<f32>>> qv(G);
-        for (uint32_t g = 0; g < G; ++g) {
-            for (uint32_t half = 0; half < 2; ++half) {
-                for (Reg<f32> x : b.ld_v<f32, 4>(q_lane[int64_t{g * D + half * 4} * 4], {.nc = true})) {
-                    qv[g].push_back(b.mul(x, q_scale));
-                }
-            }
-        }
+        const std::vector<std::vector<Reg<f32>>> qv = load_q_slices(b, f.q, kv, col, G, D, effective_scale());
         std::vector<Running> run(G);
         for (Running& r : run) {
             r.m = b.mov<f32>(kMinusInf);
@@ -230,8 +198,8 @@ Kernel DecodeAttention::build_online(const Target& target) const {
         }
     });
 
-    emit_arrive_and_combine(b, {tid, kv, first_split, last_split, out, partials, partials_ml, counters, last_flag, D, G,
-                                S, T});
+    emit_arrive_and_combine(b, {tid, kv, f.first_split, f.last_split, f.out, partials, partials_ml, f.counters, last_flag,
+                                D, G, S, T});
     return b.finish();
 }
 

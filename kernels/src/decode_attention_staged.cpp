@@ -40,38 +40,16 @@ Kernel DecodeAttention::build_staged(const Target& target) const {
     const bool group_guard = W * Hw != G;  // the last warps have heads past the group
 
     KernelBuilder b(name(), target);
-    GlobalPtr q = b.param_ptr("q", Type::f32);
-    GlobalPtr kc = b.param_ptr("k_cache", Type::f16);
-    GlobalPtr vc = b.param_ptr("v_cache", Type::f16);
-    GlobalPtr len_ptr = b.param_ptr("len", Type::s32);
-    GlobalPtr out = b.param_ptr("out", Type::f32);
-    GlobalPtr partials = b.param_ptr("partials", Type::f32);
-    GlobalPtr counters = b.param_ptr("counters", Type::u32);
-    b.reqntid(T);
-    // Everything below reads or writes what earlier kernels touch: wait for them, so that this
-    // kernel may be launched to overlap its predecessor's tail (programmatic dependent launch).
-    if (target.sm >= 90) b.griddep_wait();
+    const Frame f = begin_frame(b, target, {T, max_seq, window, C, 0, ml_base_bytes});
+    const GlobalPtr q = f.q, kc = f.k_cache, vc = f.v_cache, out = f.out, partials = f.partials,
+                    partials_ml = f.partials_ml, counters = f.counters;
+    const Reg<u32> tid = f.tid, lane = f.lane, warp = f.warp, split = f.split, kv = f.kv, n = f.n, lo = f.lo;
     SharedArray k_stage = b.shared_array("k_stage", stage_bytes, 16);  // [C][D] f16
     SharedArray v_stage = b.shared_array("v_stage", stage_bytes, 16);  // [C][D] f16
     SharedArray scores = b.shared_array("scores", W * Gt * C * 4, 16); // [W][Gt][C] f32
     SharedArray last_flag = b.shared_array("last_flag", 4, 4);
 
-    Reg<u32> tid = b.tid_x();
-    Reg<u32> lane = b.and_(tid, 31u);
-    Reg<u32> warp = b.shr(tid, 5u);
-    Reg<u32> split = b.ctaid_x();
-    Reg<u32> kv = b.ctaid_y();
-    GlobalPtr partials_ml = b.offset(partials, ml_base_bytes);
-
-    // The attended range [lo, n) and the chunks that overlap it.
-    Reg<s32> len_read = b.ld<s32>(len_ptr[0], {.nc = true});
-    Reg<u32> n = b.bitcast<u32>(b.min(b.max(len_read, 1), static_cast<int32_t>(max_seq)));
-    Reg<u32> lo = window == 0 ? b.mov<u32>(0u) : b.selp<u32>(b.sub(n, window), 0u, b.setp(Cmp::gt, n, window));
-    Reg<u32> first_split = b.div(lo, C);
-    Reg<u32> last_split = b.div(b.sub(n, 1u), C);
-    Pred working = b.setp(Cmp::ge, split, first_split, BoolOp::and_, b.setp(Cmp::le, split, last_split));
-
-    b.if_(working, [&] {
+    b.if_(f.working, [&] {
         // Staging: piece tid + i * T of a buffer is position (tid / L) + i * (T / L) of the chunk,
         // dims 8 * (tid % L) ..; all loads are issued before the first store.
         Reg<u32> n_minus_1 = b.sub(n, 1u);
@@ -216,7 +194,7 @@ Kernel DecodeAttention::build_staged(const Target& target) const {
         }
     });
 
-    emit_arrive_and_combine(b, {tid, kv, first_split, last_split, out, partials, partials_ml, counters, last_flag, D, G,
+    emit_arrive_and_combine(b, {tid, kv, f.first_split, f.last_split, out, partials, partials_ml, counters, last_flag, D, G,
                                 S, T});
     return b.finish();
 }
