@@ -218,11 +218,11 @@ TEST_CASE("decode_attention: the combine takes many chunks in batches, with tuni
         std::fill(poisoned[kOut].bytes.begin(), poisoned[kOut].bytes.end(), uint8_t{0xff});
         check_against_reference(*k, inputs, run_once(*k, poisoned));
     }
-    auto tuned = make({{"max-seq", "4096"}, {"unroll", "8"}, {"ctas-per-sm", "3"}});
-    CHECK(tuned->name().find("_u8_o3") != std::string::npos);
+    auto tuned = make({{"max-seq", "4096"}, {"unroll", "8"}, {"ctas-per-sm", "3"}, {"variant", "online"}});
+    CHECK(tuned->name().find("_u8_o3_online") != std::string::npos);
     CHECK(tuned->notes().find("8 loads of K and of V per lane") != std::string::npos);
-    auto phased = make({{"max-seq", "4096"}, {"variant", "phased"}});
-    CHECK(phased->name().find("_phased") != std::string::npos);
+    auto phased = make({{"max-seq", "4096"}});
+    CHECK(phased->name().find("_phased") == std::string::npos);  // the default: not named
     CHECK(phased->notes().find("phased: the chunk's scores") != std::string::npos);
     CHECK(phased->notes().find("4 loads per lane") != std::string::npos);
     CHECK(tuned->notes().find("at least 3 CTAs per SM") != std::string::npos);
@@ -259,8 +259,8 @@ TEST_CASE("decode_attention: any GQA ratio, head_dim 64, 128 and 256, against th
                           {"kv-heads", std::to_string(kv_heads)}, {"max-seq", std::to_string(max_seq)},
                           {"len", std::to_string(len)}, {"window", std::to_string(window)}};
             if (i % 2 == 0) p.set("chunk", "32");
-            // Both variants of the groups up to 8 (online by default).
-            if (group <= 8 && i % 3 == 1) p.set("variant", "phased");
+            // Both variants of the groups up to 8 (phased by default).
+            if (group <= 8 && i % 3 == 1) p.set("variant", "online");
             CAPTURE(group);
             CAPTURE(head_dim);
             CAPTURE(len);

@@ -94,7 +94,9 @@ DecodeAttentionPlan plan_decode_attention(const DecodeAttention& a) {
     const uint32_t positions_per_step = p.warps * p.rows_per_step;
     p.chunk = chunk != 0 ? chunk : kDefaultChunk;
     p.max_splits = (max_seq + p.chunk - 1) / p.chunk;
-    p.online = a.variant != "phased";
+    // Phased by default: the variant measured on the GPU (docs/benchmarks.md); online on request
+    // until a GPU run has timed it against phased.
+    p.online = a.variant == "online";
     // Static shared memory: scores [group][chunk] (phased only), the cross-warp sum
     // [warps][group][head_dim] (and {m, l} [warps][group], online only), a flag.
     const uint32_t shared = (p.online ? p.warps * group * 8 : group * p.chunk * 4) + p.warps * group * head_dim * 4 + 16;
