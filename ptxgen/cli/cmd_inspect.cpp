@@ -56,8 +56,10 @@ std::string_view role_name(kernels::Role r) {
 void print_parameters(const Chosen& c, const ptxgen::Kernel& k) {
     fmt::print("\nparameters ({})\n", c.family->info.name);
     kernels::ParamValues resolved = kernels::resolve_params(*c.family, c.overrides);
+    size_t width = 10;  // the longest name sets the column
+    for (const kernels::ParamSpec& p : c.family->info.params) width = std::max(width, p.name.size());
     for (const kernels::ParamSpec& p : c.family->info.params) {
-        fmt::print("  --{:<10} {:<10} {}\n", p.name, resolved.text(p.name),
+        fmt::print("  --{:<{}} {:<10} {}\n", p.name, width, resolved.text(p.name),
                    c.overrides.has(p.name) ? "" : "(default)");
     }
     // The family's argument list matches the PTX parameters one for one (family.hpp); it adds
