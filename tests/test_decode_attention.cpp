@@ -82,6 +82,16 @@ void check_against_reference(const KernelInstance& k, const std::vector<HostBuff
     CHECK(c.pass);
 }
 
+// One launch on fresh random inputs with the output poisoned, against the reference.
+void check_poisoned_run(const KernelInstance& k) {
+    const uint64_t seed = fresh_seed();
+    CAPTURE(seed);
+    std::vector<HostBuffer> inputs = make_host_args(k, seed);
+    std::vector<HostBuffer> poisoned = inputs;
+    std::fill(poisoned[kOut].bytes.begin(), poisoned[kOut].bytes.end(), uint8_t{0xff});
+    check_against_reference(k, inputs, run_once(k, poisoned));
+}
+
 void set_len(HostBuffer& b, int32_t len) { std::memcpy(b.bytes.data(), &len, 4); }
 
 const float* floats(const HostBuffer& b) { return b.as<float>(); }
@@ -211,12 +221,7 @@ TEST_CASE("decode_attention: the combine takes many chunks in batches, with tuni
         CAPTURE(c.len);
         CAPTURE(c.window);
         CAPTURE(c.variant);
-        const uint64_t seed = fresh_seed();
-        CAPTURE(seed);
-        std::vector<HostBuffer> inputs = make_host_args(*k, seed);
-        std::vector<HostBuffer> poisoned = inputs;
-        std::fill(poisoned[kOut].bytes.begin(), poisoned[kOut].bytes.end(), uint8_t{0xff});
-        check_against_reference(*k, inputs, run_once(*k, poisoned));
+        check_poisoned_run(*k);
     }
     auto tuned = make({{"max-seq", "4096"}, {"unroll", "8"}, {"ctas-per-sm", "3"}, {"variant", "online"}});
     CHECK(tuned->name().find("_u8_o3_online") != std::string::npos);
@@ -268,12 +273,7 @@ TEST_CASE("decode_attention: any GQA ratio, head_dim 64, 128 and 256, against th
             auto k = make(p);
             const auto& plan = dynamic_cast<const Instance<DecodeAttention>&>(*k).family().plan;
             CHECK(plan.staged == (group > 8));
-            const uint64_t seed = fresh_seed();
-            CAPTURE(seed);
-            std::vector<HostBuffer> inputs = make_host_args(*k, seed);
-            std::vector<HostBuffer> poisoned = inputs;
-            std::fill(poisoned[kOut].bytes.begin(), poisoned[kOut].bytes.end(), uint8_t{0xff});
-            check_against_reference(*k, inputs, run_once(*k, poisoned));
+            check_poisoned_run(*k);
         }
     }
 }
