@@ -113,8 +113,9 @@ DecodeAttentionPlan plan_decode_attention(const DecodeAttention& a) {
     // Up to 4 query heads per KV head, 4 CTAs of 128 threads fit an SM when ptxas keeps to 128
     // registers (it takes 168 unasked, so 3 fit): at 16384 positions in chunks of 256 the 512 CTAs
     // of 8 KV heads then run in one wave on 132 SMs instead of 1.3 (H100, see docs/benchmarks.md).
-    // q slices and sums of 8 heads need 64 registers each: no cap there.
-    p.ctas_per_sm = a.ctas_per_sm ? a.ctas_per_sm : group <= 4 ? 4 : 0;
+    // q slices and sums of 8 heads need 64 registers each: no cap there. At head_dim 256 the phased
+    // variant spills under the cap at groups 1 and 2 (ptxas 13.0, sm_90): no cap there either.
+    p.ctas_per_sm = a.ctas_per_sm ? a.ctas_per_sm : group <= 4 && head_dim <= 128 ? 4 : 0;
     p.why = fmt::format(
         "{}; chunk {} positions per CTA ({}), so max_splits = ceil({} / {}) = {} CTAs per KV head; "
         "{} warps, {} lanes per position (16-byte f16 loads), {} positions per warp and load, "
@@ -170,6 +171,11 @@ FamilyInfo DecodeAttention::info() {
                     {"window", "100"}, {"chunk", "64"}}),
              shape({{"head-dim", "256"}, {"q-heads", "2"}, {"kv-heads", "1"}, {"max-seq", "48"}, {"len", "48"},
                     {"chunk", "32"}}),
+             // The online variant: ten chunks (two batches of the combine) under a window; head_dim 256.
+             shape({{"head-dim", "128"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "300"}, {"len", "290"},
+                    {"window", "200"}, {"chunk", "32"}, {"variant", "online"}}),
+             shape({{"head-dim", "256"}, {"q-heads", "4"}, {"kv-heads", "2"}, {"max-seq", "64"}, {"len", "50"},
+                    {"variant", "online"}}),
              // Groups above 8 (the staged variant): one pass per warp, several passes, idle warps.
              shape({{"head-dim", "64"}, {"q-heads", "24"}, {"kv-heads", "2"}, {"max-seq", "100"}, {"len", "77"},
                     {"chunk", "32"}}),
@@ -180,6 +186,7 @@ FamilyInfo DecodeAttention::info() {
              shape({{"head-dim", "64"}, {"q-heads", "64"}, {"kv-heads", "1"}, {"max-seq", "64"}, {"len", "45"},
                     {"chunk", "32"}, {"scale", "0.2"}})},
             {shape({{"max-seq", "16384"}}),
+             shape({{"max-seq", "16384"}, {"len", "9000"}, {"variant", "online"}}),
              shape({{"max-seq", "4096"}}),
              shape({{"max-seq", "16384"}, {"len", "9000"}}),
              shape({{"max-seq", "8192"}, {"window", "4096"}}),
