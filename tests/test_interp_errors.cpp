@@ -286,13 +286,16 @@ TEST_CASE("vote and redux with a member mask that does not match the active lane
 
 // Thread `first` stores to shared word 0, then (optionally after bar.sync) thread `second` stores
 // to it or loads it.
-Kernel shared_conflict(const std::string& name, uint32_t first, uint32_t second, bool second_writes, bool barrier) {
+enum class Between { nothing, bar_sync, warp_sync };
+
+Kernel shared_conflict(const std::string& name, uint32_t first, uint32_t second, bool second_writes, Between between) {
     KernelBuilder b(name);
     GlobalPtr out = b.param_ptr("out", Type::u32);
     SharedArray word = b.shared_array("word", 4, 4);
     Reg<u32> t = b.tid_x();
     b.predicated(b.setp(Cmp::eq, t, first), [&] { b.st(word[0], t); });
-    if (barrier) b.bar_sync();
+    if (between == Between::bar_sync) b.bar_sync();
+    if (between == Between::warp_sync) b.bar_warp_sync();
     b.if_(b.setp(Cmp::eq, t, second), [&] {
         if (second_writes) {
             b.st(word[0], t);
@@ -311,21 +314,33 @@ TEST_CASE("check_shared_races: a planted race is reported, the fixed version pas
     interp::Options checked;
     checked.check_shared_races = true;
     SUBCASE("two threads of different warps write one word") {
-        Kernel race = shared_conflict("write_write_race", 0, 33, true, false);
+        Kernel race = shared_conflict("write_write_race", 0, 33, true, Between::nothing);
         std::string msg = expect_error(race, launch_1d(1, 64), dev, args, checked);
         INFO("message: ", msg);
         CHECK(msg.find("write_write_race") != std::string::npos);
         CHECK(lower(msg).find("race") != std::string::npos);
         expect_success(race, launch_1d(1, 64), dev, args);  // not looked for unless asked
-        expect_success(shared_conflict("write_write_fixed", 0, 33, true, true), launch_1d(1, 64), dev, args, checked);
+        expect_success(shared_conflict("write_write_fixed", 0, 33, true, Between::bar_sync), launch_1d(1, 64), dev, args, checked);
     }
     SUBCASE("one thread writes, another reads, no barrier between") {
-        Kernel race = shared_conflict("write_read_race", 3, 40, false, false);
+        Kernel race = shared_conflict("write_read_race", 3, 40, false, Between::nothing);
         std::string msg = expect_error(race, launch_1d(1, 64), dev, args, checked);
         INFO("message: ", msg);
         CHECK(msg.find("write_read_race") != std::string::npos);
-        expect_success(shared_conflict("write_read_fixed", 3, 40, false, true), launch_1d(1, 64), dev, args, checked);
+        expect_success(shared_conflict("write_read_fixed", 3, 40, false, Between::bar_sync), launch_1d(1, 64), dev, args, checked);
         CHECK(dev.download<uint32_t>(out, 1)[0] == 3);
+    }
+    SUBCASE("bar.warp.sync orders the lanes of its warp, not those of other warps") {
+        std::string msg = expect_error(shared_conflict("same_warp_race", 3, 20, false, Between::nothing), launch_1d(1, 64),
+                                       dev, args, checked);
+        CHECK(msg.find("same_warp_race") != std::string::npos);
+        expect_success(shared_conflict("same_warp_synced", 3, 20, false, Between::warp_sync), launch_1d(1, 64), dev, args, checked);
+        CHECK(dev.download<uint32_t>(out, 1)[0] == 3);
+        expect_success(shared_conflict("same_warp_write_write", 5, 30, true, Between::warp_sync), launch_1d(1, 64), dev, args,
+                       checked);
+        msg = expect_error(shared_conflict("other_warp_race", 3, 40, false, Between::warp_sync), launch_1d(1, 64), dev, args,
+                           checked);
+        CHECK(msg.find("other_warp_race") != std::string::npos);
     }
 }
 

@@ -186,6 +186,8 @@ private:
                     break;
                 case Ctl::warp_sync:
                     check_warp_sync(wp, d, exec);
+                    // A whole-warp sync orders the shared accesses before it against those after.
+                    if ((imm(wp, d, 0) & wp.valid) == wp.valid) ++wp.warp_syncs;
                     ls.advance(mask, alive, pc + 1);
                     break;
                 }

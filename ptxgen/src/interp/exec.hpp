@@ -29,6 +29,11 @@ struct SharedShadow {
     uint32_t reader = kNobody;       // a thread that read in the current epoch
     uint32_t write_epoch = 0;
     uint32_t read_epoch = 0;
+    // The warp's bar.warp.sync count at the write and at the latest read: accesses by threads of
+    // one warp with a whole-warp bar.warp.sync between them are ordered.
+    uint32_t write_syncs = 0;
+    uint32_t read_syncs = 0;
+    uint32_t read_warp = kNobody;    // warp of this epoch's readers (kNobody: several warps)
     bool several_readers = false;
     bool written = false;            // ever written (uninitialised-read check)
 };
@@ -58,6 +63,7 @@ struct Warp {
     Cta* cta = nullptr;
     const Grid* grid = nullptr;
     uint32_t index = 0;           // warp number within the CTA
+    uint32_t warp_syncs = 0;      // bar.warp.sync of the whole warp executed so far (race check)
     uint32_t valid = 0;           // lanes that exist (the last warp of a CTA may be partial)
     uint32_t present = 0;         // lanes executing the current instruction, before its guard
     std::vector<PendingCopy> copies;

@@ -119,8 +119,11 @@ void check_shared(Warp& w, int lane, uint32_t offset, uint32_t bytes, Access kin
             throw LaneFault{lane, fmt::format("read of shared byte {} that no thread of the CTA has written", i)};
         }
         if (o.check_shared_races && kind != Access::atomic) {
-            const bool other_wrote = s.write_epoch == c.epoch && s.writer != me;
-            const bool other_read = s.read_epoch == c.epoch && (s.several_readers || s.reader != me);
+            // Another thread of this warp before one of its whole-warp bar.warp.sync is ordered.
+            auto warp_synced = [&](uint32_t warp, uint32_t syncs) { return warp == w.index && syncs != w.warp_syncs; };
+            const bool other_wrote = s.write_epoch == c.epoch && s.writer != me && !warp_synced(s.writer / 32, s.write_syncs);
+            const bool other_read = s.read_epoch == c.epoch && (s.several_readers || s.reader != me) &&
+                                    !warp_synced(s.read_warp, s.read_syncs);
             if (other_wrote || (write && other_read)) {
                 const uint32_t other = other_wrote ? s.writer : s.reader;
                 throw LaneFault{lane, fmt::format("shared-memory race on byte {}: thread {} {} it and this thread {} it with "
@@ -131,13 +134,18 @@ void check_shared(Warp& w, int lane, uint32_t offset, uint32_t bytes, Access kin
         if (write) {
             s.writer = me;
             s.write_epoch = c.epoch;
+            s.write_syncs = w.warp_syncs;
             s.written = true;
         } else if (s.read_epoch != c.epoch) {
             s.reader = me;
             s.read_epoch = c.epoch;
+            s.read_warp = w.index;
+            s.read_syncs = w.warp_syncs;
             s.several_readers = false;
         } else if (s.reader != me) {
             s.several_readers = true;
+            if (s.read_warp != w.index) s.read_warp = SharedShadow::kNobody;
+            s.read_syncs = w.warp_syncs;
         }
     }
 }
