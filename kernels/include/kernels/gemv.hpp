@@ -50,6 +50,10 @@ struct GemvShape {
     // -1: chosen; else the L2 prefetch size of the weight loads (0, 64, 128, 256 bytes) and the
     // groups of steps whose weights each lane prefetches into L2 ahead of loading them.
     int l2_fetch = -1, prefetch_ahead = -1;
+    // -1: chosen; else the CTAs per SM asked of ptxas (.minnctapersm; 0: none), which sets its
+    // register budget.
+    int ctas_per_sm = -1;
+    int stage = -1;  // -1: chosen; 0/1: Q6_K one-vector-unit staging through shared memory off/on
 };
 
 // How a product is generated: the strategy and the thread tiling. plan_gemv is the one place
@@ -67,6 +71,13 @@ struct GemvPlan {
     // 256 becomes 128 below sm_80), and how many groups of steps ahead each lane prefetches its
     // weights into L2 (prefetch.global.L2, dp4a and fma only; 0: none).
     uint32_t l2_fetch = 0, prefetch_ahead = 0;
+    // .minnctapersm (dp4a and fma; 0: none): at least this many CTAs per SM, so ptxas keeps to
+    // 65536 / (ctas x threads) registers rather than a budget of its own.
+    uint32_t ctas_per_sm = 0;
+    // Q6_K, units of 32 weights, K % 1024 == 0: each warp reads a step's four blocks (840 bytes of a
+    // row) with coalesced 8-byte loads into shared memory, and each lane picks its unit's fields
+    // there (gemv/codec_q6k.cpp), instead of 13 scattered 4-byte global loads per unit.
+    bool staged = false;
     std::string why;
 };
 

@@ -1,7 +1,7 @@
 // Q8_0 and F16 units, and make_codec.
 //
 // Q8_0: a unit is one 34-byte block (f16 d, 32 int8 quants): 32 weights. Blocks are 2-byte
-// aligned, so the quants are assembled with load_words_align2.
+// aligned, so the quants are assembled from aligned words (load_words_align2 / assemble_words_align2).
 // F16: a unit is 8 consecutive weights (16 bytes; rows are 16-byte aligned because K % 8 == 0).
 #include <fmt/format.h>
 
@@ -13,7 +13,7 @@ namespace kernels::gemv {
 using namespace ptxgen;
 
 std::unique_ptr<Codec> make_q4k_codec(bool dp4a, uint32_t k, uint32_t unit_weights);
-std::unique_ptr<Codec> make_q6k_codec(bool dp4a, uint32_t k, uint32_t unit_weights);
+std::unique_ptr<Codec> make_q6k_codec(bool dp4a, uint32_t k, uint32_t unit_weights, uint32_t staged_warps);
 
 namespace {
 
@@ -25,7 +25,7 @@ public:
     void load_weights(KernelBuilder& b, GlobalPtr row, Reg<u32> unit, WeightUnit& w) const override {
         GlobalPtr block = b.index(row, unit, 34);
         w.h.push_back(b.ld<f16>(block[0], {.nc = true}));
-        w.raw = load_words_align2(b, b.offset(block, uint64_t{2}), 8, weight_load);
+        load_words_align2(b, b.offset(block, uint64_t{2}), 8, weight_load, w.raw);  // 9 words and a selector
     }
 
     void prefetch_weights(KernelBuilder& b, GlobalPtr row, Reg<u32> unit) const override {
@@ -50,11 +50,10 @@ public:
 
     void decode(KernelBuilder& b, Reg<u32>, WeightUnit& w) const override {
         w.f.push_back(b.cvt<f32>(w.h[0]));
-        if (dp4a_) {
-            w.q = w.raw;
-        } else {
+        w.q = assemble_words_align2(b, w.raw, 0, 8, w.raw[9]);
+        if (!dp4a_) {
             // A signed byte plus 128 is its unsigned byte with the top bit flipped.
-            for (Reg<u32> word : w.raw) {
+            for (Reg<u32> word : w.q) {
                 for (Reg<f32> v : bytes_to_f32(b, b.xor_(word, 0x80808080u), 128.0f)) w.f.push_back(v);
             }
         }
@@ -120,7 +119,7 @@ std::unique_ptr<Codec> make_format_codec(quant::GgmlType weights, const GemvPlan
     const bool dp4a = plan.strategy == GemvStrategy::dp4a;
     switch (weights) {
     case quant::GgmlType::q4_k: return make_q4k_codec(dp4a, k, plan.unit_weights);
-    case quant::GgmlType::q6_k: return make_q6k_codec(dp4a, k, plan.unit_weights);
+    case quant::GgmlType::q6_k: return make_q6k_codec(dp4a, k, plan.unit_weights, plan.staged ? plan.warps : 0);
     case quant::GgmlType::q8_0: return std::make_unique<Q8_0Codec>(dp4a, k);
     case quant::GgmlType::f16:
         if (dp4a) throw ptxsmith::Error("f16 weights have no dp4a strategy (use --strategy fma)");

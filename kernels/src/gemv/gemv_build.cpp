@@ -41,6 +41,7 @@ Kernel Gemv::build(const Target& target) const {
     gemv::Inputs in{params.xq, params.xds, params.x, s.k};
     const GlobalPtr y = params.y, yq = params.yq, yds = params.yds;
     b.reqntid(32 * plan.warps);
+    if (plan.ctas_per_sm) b.min_ctas_per_sm(plan.ctas_per_sm);
 
     Reg<u32> tid = b.tid_x();
     Reg<u32> lane = b.and_(tid, 31u);
@@ -104,17 +105,19 @@ Kernel Gemv::build(const Target& target) const {
             }
         }
     };
-    // Copies the weight registers of `from` into those of `to` (the loop-carried set of the pipeline).
-    auto carry = [&](Loaded& to, const Loaded& from) {
+    // Loads a group into the registers of `into` (which the previous compute has finished with):
+    // each value is loaded into a fresh register and moved, which ptxas folds into the load.
+    auto load_into = [&](Loaded& into, const std::vector<Reg<u32>>& units) {
+        Loaded fresh = load_weights(units);
         auto copy_all = [&](auto& dst, const auto& src) {
             for (size_t i = 0; i < dst.size(); ++i) b.mov(dst[i], src[i]);
         };
-        for (size_t u = 0; u < to.units.size(); ++u) {
-            b.mov(to.units[u], from.units[u]);
+        for (size_t u = 0; u < into.units.size(); ++u) {
+            b.mov(into.units[u], fresh.units[u]);
             for (uint32_t m = 0; m < mats; ++m) {
                 for (uint32_t r = 0; r < rows; ++r) {
-                    copy_all(to.w[u][m][r].raw, from.w[u][m][r].raw);
-                    copy_all(to.w[u][m][r].h, from.w[u][m][r].h);
+                    copy_all(into.w[u][m][r].raw, fresh.w[u][m][r].raw);
+                    copy_all(into.w[u][m][r].h, fresh.w[u][m][r].h);
                 }
             }
         }
@@ -152,15 +155,39 @@ Kernel Gemv::build(const Target& target) const {
         for (uint32_t a = 1; a <= ahead; ++a) prefetch_group(b.add(slice, split * a));
         // Only weights so far: the inputs and outputs come after the previous kernel finishes.
         if (target.sm >= 90) b.griddep_wait();
-        if (groups > 1) {
-            b.for_range(b.add(slice, split), groups, split, [&](Reg<u32> g) {
-                if (ahead) prefetch_group(b.add(g, split * ahead));
-                Loaded next = load_weights(units_of_group(g));
+        // The slice's remaining groups g = slice + split, slice + 2 split, ... < groups, two per
+        // iteration with two register sets in turn (`current` carried around the loop, `next`
+        // within it), so that no value is moved after its load and every group's loads have a
+        // whole compute of the other set to arrive in.
+        auto one_iteration = [&](Reg<u32> g) {
+            if (ahead) prefetch_group(b.add(g, split * ahead));
+            Loaded next = load_weights(units_of_group(g));
+            compute(current);
+            if (ahead) prefetch_group(b.add(g, split * (ahead + 1)));
+            load_into(current, units_of_group(b.add(g, split)));
+            compute(next);
+        };
+        auto finish = [&](Reg<u32> last, bool one_more) {  // `last`: the slice's trailing group
+            if (!one_more) {
                 compute(current);
-                carry(current, next);
-            }, Unroll{1});
+                return;
+            }
+            Loaded next = load_weights(units_of_group(last));
+            compute(current);
+            compute(next);
+        };
+        if (split == 1) {
+            const uint32_t remaining = groups - 1;  // after group 0
+            if (remaining >= 2) b.for_range(1u, 1u + 2 * (remaining / 2), 2, one_iteration, Unroll{1});
+            finish(b.mov<u32>(remaining), remaining % 2 == 1);
+        } else {
+            // remaining = (groups - 1 - slice) / split, at least 0 (plan_gemv keeps groups >= split).
+            Reg<u32> remaining = b.div(b.sub(b.mov<u32>(groups - 1), slice), split);
+            Reg<u32> first = b.add(slice, split);
+            b.for_range(first, b.mad_lo(b.and_(remaining, ~1u), split, first), 2 * split, one_iteration, Unroll{1});
+            b.if_else(b.setp(Cmp::ne, b.and_(remaining, 1u), 0u),
+                      [&] { finish(b.mad_lo(remaining, split, slice), true); }, [&] { finish(slice, false); });
         }
-        compute(current);
     }
     // Steps left over after the groups, and the partial step: one each, dealt to the slices.
     std::vector<uint32_t> leftovers;

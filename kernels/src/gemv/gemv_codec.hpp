@@ -68,15 +68,24 @@ public:
 std::unique_ptr<Codec> make_codec(quant::GgmlType weights, const GemvPlan& plan, uint32_t k);
 
 // Shared pieces of the codecs (gemv_codec_common.cpp).
-// Loads n 32-bit words that start at a 2-byte-aligned address, with 4-byte loads and byte
-// permutes; never reads more than 2 bytes past the last byte asked for within the same 4-byte
-// word, and the last of those with a 16-bit load, so the read stays inside the buffer.
-std::vector<Reg<u32>> load_words_align2(KernelBuilder& b, GlobalPtr at, uint32_t n, ptxgen::LdOpts opts);
+// n 32-bit words that start at a 2-byte-aligned address, in two steps so that a software
+// pipeline can carry the loads across its back edge and permute only when they have arrived:
+// load_words_align2 appends n + 1 loaded words and a selector to `raw` (4-byte loads from the
+// aligned address below, the last a 16-bit load, so the read never goes past the last byte asked
+// for); assemble_words_align2 makes the n words from raw[first .. first + n] with byte permutes.
+void load_words_align2(KernelBuilder& b, GlobalPtr at, uint32_t n, ptxgen::LdOpts opts, std::vector<Reg<u32>>& raw);
+std::vector<Reg<u32>> assemble_words_align2(KernelBuilder& b, const std::vector<Reg<u32>>& aligned, size_t first, uint32_t n,
+                                            Reg<u32> selector);
+// The prmt selector that takes 4 bytes from 2-byte-aligned `at` out of two aligned words.
+Reg<u32> align2_selector(KernelBuilder& b, GlobalPtr at);
 // Four 8-bit integers (bytes of `word`, unsigned) as exact f32 values, via the 2^23 trick.
 std::vector<Reg<f32>> bytes_to_f32(KernelBuilder& b, Reg<u32> word, float bias);
-// dp4a over n word pairs: sum of 4n products of u8 weights (or s8 when `signed_weights`) and s8 inputs.
+// dp4a over n word pairs: sum of 4n products of u8 weights (or s8 when `signed_weights`) and s8
+// inputs; dot_words_from adds them to `acc`.
 Reg<s32> dot_words(KernelBuilder& b, const std::vector<Reg<u32>>& w, size_t w_first, const std::vector<Reg<s32>>& x,
                    size_t x_first, size_t n, bool signed_weights);
+Reg<s32> dot_words_from(KernelBuilder& b, Reg<s32> acc, const std::vector<Reg<u32>>& w, size_t w_first,
+                        const std::vector<Reg<s32>>& x, size_t x_first, size_t n, bool signed_weights);
 // Sum of the 4n signed bytes of x's words [first, first + n).
 Reg<s32> sum_bytes(KernelBuilder& b, const std::vector<Reg<s32>>& x, size_t first, size_t n);
 // The f16 halves of a word as two f32 values {low, high}.

@@ -5,20 +5,27 @@ namespace kernels::gemv {
 
 using namespace ptxgen;
 
-std::vector<Reg<u32>> load_words_align2(KernelBuilder& b, GlobalPtr at, uint32_t n, LdOpts opts) {
+void load_words_align2(KernelBuilder& b, GlobalPtr at, uint32_t n, LdOpts opts, std::vector<Reg<u32>>& raw) {
     // o = at & 3 is 0 or 2. Words are loaded from the 4-byte-aligned address below `at`; word i of
-    // the result is bytes o..o+3 of the pair (aligned[i], aligned[i+1]), picked by one prmt whose
-    // selector is 0x3210 shifted by o bytes. The extra word aligned[n] is only needed when o = 2,
-    // and then only its two low bytes, the last two asked for: a 16-bit load at at + 4n - 2 reads
-    // exactly those (and, when o = 0, two bytes that are asked for anyway), never past the request.
-    Reg<u32> o = b.and_(b.cvt<u32>(at.reg), 3u);
+    // the result is bytes o..o+3 of the pair (aligned[i], aligned[i+1]) (assemble_words_align2).
+    // The extra word aligned[n] is only needed when o = 2, and then only its two low bytes, the
+    // last two asked for: a 16-bit load at at + 4n - 2 reads exactly those (and, when o = 0, two
+    // bytes that are asked for anyway), never past the request.
     GlobalPtr aligned{b.and_(at.reg, ~uint64_t{3})};
-    Reg<u32> selector = b.mad_lo(o, 0x1111u, 0x3210u);
-    std::vector<Reg<u32>> aligned_words;
-    for (uint32_t i = 0; i < n; ++i) aligned_words.push_back(b.ld<u32>(aligned[4 * i], opts));
-    aligned_words.push_back(b.cvt<u32>(b.ld<u16>(at[4 * int64_t{n} - 2], opts)));
+    for (uint32_t i = 0; i < n; ++i) raw.push_back(b.ld<u32>(aligned[4 * i], opts));
+    raw.push_back(b.cvt<u32>(b.ld<u16>(at[4 * int64_t{n} - 2], opts)));
+    raw.push_back(align2_selector(b, at));
+}
+
+Reg<u32> align2_selector(KernelBuilder& b, GlobalPtr at) {
+    // prmt picks bytes o..o+3 of (next:word) with the selector 0x3210 shifted by o bytes.
+    return b.mad_lo(b.and_(b.cvt<u32>(at.reg), 3u), 0x1111u, 0x3210u);
+}
+
+std::vector<Reg<u32>> assemble_words_align2(KernelBuilder& b, const std::vector<Reg<u32>>& aligned, size_t first, uint32_t n,
+                                            Reg<u32> selector) {
     std::vector<Reg<u32>> out;
-    for (uint32_t i = 0; i < n; ++i) out.push_back(b.prmt(aligned_words[i], aligned_words[i + 1], selector));
+    for (uint32_t i = 0; i < n; ++i) out.push_back(b.prmt(aligned[first + i], aligned[first + i + 1], selector));
     return out;
 }
 
@@ -35,7 +42,11 @@ std::vector<Reg<f32>> bytes_to_f32(KernelBuilder& b, Reg<u32> word, float bias) 
 
 Reg<s32> dot_words(KernelBuilder& b, const std::vector<Reg<u32>>& w, size_t w_first, const std::vector<Reg<s32>>& x,
                    size_t x_first, size_t n, bool signed_weights) {
-    Reg<s32> acc = b.mov<s32>(0);
+    return dot_words_from(b, b.mov<s32>(0), w, w_first, x, x_first, n, signed_weights);
+}
+
+Reg<s32> dot_words_from(KernelBuilder& b, Reg<s32> acc, const std::vector<Reg<u32>>& w, size_t w_first,
+                        const std::vector<Reg<s32>>& x, size_t x_first, size_t n, bool signed_weights) {
     for (size_t i = 0; i < n; ++i) {
         if (signed_weights) acc = b.dp4a(b.bitcast<s32>(w[w_first + i]), x[x_first + i], acc);
         else acc = b.dp4a(w[w_first + i], x[x_first + i], acc);

@@ -100,6 +100,8 @@ std::string Gemv::name() const {
     std::string prefetch;
     if (plan.l2_fetch) prefetch += fmt::format("_l2f{}", plan.l2_fetch);
     if (plan.prefetch_ahead) prefetch += fmt::format("_pa{}", plan.prefetch_ahead);
+    if (plan.ctas_per_sm) prefetch += fmt::format("_c{}", plan.ctas_per_sm);
+    if (plan.staged) prefetch += "_st";
     return fmt::format("{}_n{}_k{}_b{}_{}_{}_{}_w{}r{}u{}x{}s{}{}{}", family_name(), shape.n, shape.k, shape.batch,
                        strategy_name(plan.strategy), epilogue_name(shape.epilogue),
                        shape.output == GemvOutput::q8_1 ? "q8" : "f32", plan.warps, plan.rows_per_warp, plan.unroll,
@@ -322,7 +324,13 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
              ParamSpec{"l2fetch", ParamKind::integer, "tuning: L2 prefetch size of the weight loads, 0, 64, 128 or 256 bytes (-1: chosen)",
                        "-1", -1, 256, {}},
              ParamSpec{"ahead", ParamKind::integer, "tuning: groups of steps whose weights are prefetched into L2 ahead (dp4a, fma; -1: chosen)",
-                       "-1", -1, 16, {}}},
+                       "-1", -1, 16, {}},
+             ParamSpec{"ctas-per-sm", ParamKind::integer,
+                       "tuning: CTAs per SM asked of ptxas, which sets its register budget (dp4a, fma; 0: none; -1: chosen)",
+                       "-1", -1, 32, {}},
+             ParamSpec{"stage", ParamKind::integer,
+                       "tuning: Q6_K, units of 32, K a multiple of 1024: stage each step's blocks in shared memory (1), or not (0; -1: chosen)",
+                       "-1", -1, 1, {}}},
             shapes,
             gpu};
 }
@@ -344,6 +352,8 @@ template <quant::GgmlType W> GemvFamily<W> GemvFamily<W>::from(const ParamValues
     if (v.text("wcache") != "auto") s.weight_cache = v.text("wcache");
     s.l2_fetch = static_cast<int>(v.integer("l2fetch"));
     s.prefetch_ahead = static_cast<int>(v.integer("ahead"));
+    s.ctas_per_sm = static_cast<int>(v.integer("ctas-per-sm"));
+    s.stage = static_cast<int>(v.integer("stage"));
     GemvFamily<W> f;
     static_cast<Gemv&>(f) = Gemv::make(s);
     return f;

@@ -81,7 +81,7 @@ GemvPlan plan_mma(const GemvShape& s, GemvPlan p) {
     if (s.weights == quant::GgmlType::q6_k && s.rows_per_warp == 32) {
         throw ptxsmith::Error("mma: Q6_K takes one m16 tile per warp (--rows 16)");
     }
-    if (s.unroll || s.unit_weights) {
+    if (s.unroll || s.unit_weights || s.ctas_per_sm >= 0 || s.stage >= 0) {
         throw ptxsmith::Error("the mma strategy steps one super-block at a time: only --rows (16 or 32), --warps, "
                               "--ksplit and --wcache tune it");
     }
@@ -241,8 +241,25 @@ GemvPlan plan_gemv(const GemvShape& s) {
         throw ptxsmith::Error(fmt::format("{} warps per CTA do not split into groups of {} (--ksplit)", p.warps, p.k_split));
     }
     if (p.warps * 32 > 1024) throw ptxsmith::Error(fmt::format("{} warps per CTA is more than 1024 threads", p.warps));
+    // Register budget: 512 threads per SM, so 128 registers a thread. Left to itself ptxas picks
+    // a budget of its own (48 for the Q6_K one-vector kernel with ptxas 13.0, 96 with the 580
+    // driver's JIT) and with a small one it sinks the next group's loads down to their use,
+    // which undoes the software pipeline (gemv_build.cpp).
+    // Several vectors need more registers than that (Q6_K, 4 vectors: spills under 128), so from 3
+    // vectors on the budget is ptxas's.
+    p.ctas_per_sm = s.ctas_per_sm >= 0 ? static_cast<uint32_t>(s.ctas_per_sm) : s.batch <= 2 ? std::max(1u, 16 / p.warps) : 0;
     p.why += fmt::format("; {} warps x {} rows, K split {} ways, {} units of {} weights in flight per lane", p.warps,
                          p.rows_per_warp, p.k_split, p.unroll, p.unit_weights);
+    if (p.ctas_per_sm) p.why += fmt::format(", at least {} CTAs per SM asked of ptxas", p.ctas_per_sm);
+    // Q6_K's 210-byte blocks are only 2-byte aligned: read unit by unit, a warp's 4-byte loads
+    // scatter over four blocks and cost L1 several wavefronts each. Staged, a step's four blocks
+    // arrive in 13 coalesced 8-byte loads per warp and the fields are read from shared memory.
+    const bool can_stage = s.weights == quant::GgmlType::q6_k && p.unit_weights == 32 && s.k % 1024 == 0;
+    if (s.stage == 1 && !can_stage) {
+        throw ptxsmith::Error("--stage 1: staging is for Q6_K with units of 32 weights (--unit 32) and K a multiple of 1024");
+    }
+    p.staged = s.stage == 1 || (s.stage == -1 && can_stage);
+    if (p.staged) p.why += "; each step's four blocks staged in shared memory";
     apply_prefetch_knobs(s, p);
     return p;
 }
