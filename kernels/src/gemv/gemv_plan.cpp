@@ -241,16 +241,9 @@ GemvPlan plan_gemv(const GemvShape& s) {
         throw ptxsmith::Error(fmt::format("{} warps per CTA do not split into groups of {} (--ksplit)", p.warps, p.k_split));
     }
     if (p.warps * 32 > 1024) throw ptxsmith::Error(fmt::format("{} warps per CTA is more than 1024 threads", p.warps));
-    // Register budget: 512 threads per SM, so 128 registers a thread. Left to itself ptxas picks
-    // a budget of its own (48 for the Q6_K one-vector kernel with ptxas 13.0, 96 with the 580
-    // driver's JIT) and with a small one it sinks the next group's loads down to their use,
-    // which undoes the software pipeline (gemv_build.cpp).
-    // Several vectors need more registers than that (Q6_K, 4 vectors: spills under 128), so from 3
-    // vectors on the budget is ptxas's.
-    p.ctas_per_sm = s.ctas_per_sm >= 0 ? static_cast<uint32_t>(s.ctas_per_sm) : s.batch <= 2 ? std::max(1u, 16 / p.warps) : 0;
     p.why += fmt::format("; {} warps x {} rows, K split {} ways, {} units of {} weights in flight per lane", p.warps,
                          p.rows_per_warp, p.k_split, p.unroll, p.unit_weights);
-    if (p.ctas_per_sm) p.why += fmt::format(", at least {} CTAs per SM asked of ptxas", p.ctas_per_sm);
+
     // Q6_K's 210-byte blocks are only 2-byte aligned: read unit by unit, a warp's 4-byte loads
     // scatter over four blocks and cost L1 several wavefronts each. Staged, a step's four blocks
     // arrive in 13 coalesced 8-byte loads per warp and the fields are read from shared memory.
@@ -260,6 +253,24 @@ GemvPlan plan_gemv(const GemvShape& s) {
     }
     p.staged = s.stage == 1 || (s.stage == -1 && can_stage);
     if (p.staged) p.why += "; each step's four blocks staged in shared memory";
+    // Register budget (.minnctapersm): left to itself ptxas picks one of its own (48 registers
+    // for the unstaged Q6_K one-vector kernel with ptxas 13.0, 96 with the 580 driver's JIT) and
+    // with a small one sinks the next group's loads down to their use, undoing the software
+    // pipeline (gemv_build.cpp). By default 512 threads per SM (128 registers); measured on the
+    // H100 (rotated weights, docs/benchmarks.md): Q4_K one vector 5 CTAs of 4 warps for K above
+    // 4096 (4096 x 14336: 11.40 us against 12.85 with 4) and 8 up to 4096 (14336 x 4096: 12.35
+    // against 13.35); Q6_K staged 3 CTAs of 8 warps (17.94 against 18.09 with 2); the SwiGLU pair
+    // writing Q8_1 (16 warps) 2 (24.92 against 27.53). From 3 vectors the accumulators need more
+    // than 128 registers (Q6_K, 4 vectors, spills), so the budget is ptxas's.
+    if (s.ctas_per_sm >= 0) {
+        p.ctas_per_sm = static_cast<uint32_t>(s.ctas_per_sm);
+    } else if (s.batch <= 2) {
+        p.ctas_per_sm = std::max(1u, 16 / p.warps);
+        if (s.weights == quant::GgmlType::q4_k && s.batch == 1 && p.warps == 4) p.ctas_per_sm = s.k > 4096 ? 5 : 8;
+        if (p.staged && p.warps == 8) p.ctas_per_sm = 3;
+        if (mats == 2 && p.warps == 16) p.ctas_per_sm = 2;
+    }
+    if (p.ctas_per_sm) p.why += fmt::format("; at least {} CTAs per SM asked of ptxas", p.ctas_per_sm);
     apply_prefetch_knobs(s, p);
     return p;
 }
