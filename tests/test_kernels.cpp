@@ -146,4 +146,27 @@ TEST_CASE("bad parameters give errors that name the parameter") {
     CHECK(message("vector_add", {{"block", "100"}}).find("not a multiple of 32") != std::string::npos);
     CHECK(message("vector_add", {{"n", "12x"}}).find("'12x' is not an integer") != std::string::npos);
     CHECK_THROWS_WITH_AS(find_family("nosuch"), doctest::Contains("unknown kernel 'nosuch'"), ptxsmith::Error);
+    // GEMV tuning knobs where they do not apply.
+    CHECK(message("q6k_gemv", {{"k", "2304"}, {"stage", "1"}}).find("--stage 1: staging is for Q6_K") != std::string::npos);
+    CHECK(message("q6k_gemv", {{"k", "2048"}, {"unit", "64"}, {"stage", "1"}}).find("--unit 32") != std::string::npos);
+    CHECK(message("q4k_gemv", {{"stage", "1"}}).find("--stage 1") != std::string::npos);
+    CHECK(message("q6k_gemv", {{"batch", "8"}, {"strategy", "mma"}, {"stage", "0"}}).find("mma strategy") != std::string::npos);
+}
+
+TEST_CASE("gemv: the plan's register budget and Q6_K staging show in the name and the reason") {
+    auto plan_of = [](const std::string& family, const ParamValues& p) {
+        auto inst = instantiate(find_family(family), p);
+        return std::pair{inst->name(), inst->notes()};
+    };
+    auto [staged, staged_why] = plan_of("q6k_gemv", {{"n", "4096"}, {"k", "14336"}});
+    CHECK(staged.ends_with("_c3_st"));
+    CHECK(staged_why.find("staged in shared memory") != std::string::npos);
+    CHECK(staged_why.find("at least 3 CTAs per SM") != std::string::npos);
+    CHECK(!plan_of("q6k_gemv", {{"n", "4096"}, {"k", "2304"}}).first.ends_with("_st"));  // K % 1024 != 0
+    CHECK(!plan_of("q6k_gemv", {{"k", "4096"}, {"stage", "0"}}).first.ends_with("_st"));
+    CHECK(plan_of("q4k_gemv", {{"n", "4096"}, {"k", "14336"}}).first.ends_with("_c5"));
+    CHECK(plan_of("q4k_gemv", {{"n", "4096"}, {"k", "4096"}}).first.ends_with("_c8"));
+    CHECK(plan_of("q4k_gemv", {{"k", "4096"}, {"ctas-per-sm", "0"}}).first.ends_with("ef"));
+    // From 3 vectors the budget is ptxas's own.
+    CHECK(plan_of("q6k_gemv", {{"k", "4096"}, {"batch", "4"}}).first.ends_with("ef_st"));
 }

@@ -258,6 +258,14 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
             shapes.push_back({{"n", "37"}, {"k", "2304"}, {"batch", "2"}, {"ksplit", "2"}, {"warps", "4"}, {"unroll", "1"}});
             shapes.push_back({{"n", "64"}, {"k", "1536"}, {"epilogue", "swiglu"}, {"out", "q8_1"}, {"ksplit", "2"}, {"unroll", "1"}});
         }
+        if (W == quant::GgmlType::q6_k) {
+            // Staged steps (K a multiple of 1024): a K split whose slices have an odd and an even
+            // number of groups after the first, two units in flight with an odd group count and
+            // ptxas's own register budget, and the unstaged form at such a K.
+            shapes.push_back({{"n", "19"}, {"k", "3072"}, {"ksplit", "2"}, {"warps", "4"}, {"unroll", "1"}});
+            shapes.push_back({{"n", "45"}, {"k", "5120"}, {"unroll", "2"}, {"ctas-per-sm", "0"}});
+            shapes.push_back({{"n", "33"}, {"k", "1024"}, {"stage", "0"}, {"epilogue", "residual"}});
+        }
         if (W == quant::GgmlType::q4_k || W == quant::GgmlType::q6_k) {
             // Tensor cores: N not a multiple of the 16-row tile, K splits that do not divide the
             // super-blocks, odd super-block counts (Q6_K rows 2-byte aligned), every epilogue and
