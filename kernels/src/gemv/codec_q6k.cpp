@@ -17,6 +17,12 @@
 // The scale multiplies the integer dot (exact in 32 bits and in f32: |sc dot| < 2^24), the sum over
 // t carries the Q8_1 scales, and d is applied once per unit:
 //   acc += d * sum_t dx_t * (sc_t * (c_t + sum q x)).
+//
+// Staged (plan.staged: units of 32, K % 1024 == 0, so a step's 32 units are four whole blocks and
+// every step starts 8-byte aligned): load_weights issues the warp's coalesced 8-byte loads of the
+// step's 840 bytes (lane l: pieces l + 32c); decode stores them into the warp's shared slot,
+// syncs the warp, and reads the unit's aligned words from there (block b of the step starts at
+// 210 b, so o = 2 (b % 2)); the rest is the unstaged decode.
 #include <optional>
 
 #include "gemv_codec.hpp"
