@@ -189,7 +189,7 @@ private:
     void decode_fields(KernelBuilder& b, Reg<u32> unit, const std::vector<Reg<u32>>& raw, Reg<f16> d_half, WeightUnit& w) const {
         const size_t field = words_ + 1;  // raw words per quant field
         Reg<u32> o = raw[3 * field + 3];
-        Reg<u32> select = b.mad_lo(o, 0x1111u, 0x3210u);
+        Reg<u32> select = align2_selector(b, o);
         std::vector<Reg<u32>> ql_a = assemble_words_align2(b, raw, 0, words_, select);
         std::vector<Reg<u32>> ql_b = assemble_words_align2(b, raw, field, words_, select);
         std::vector<Reg<u32>> qh = assemble_words_align2(b, raw, 2 * field, words_, select);

@@ -167,11 +167,8 @@ Kernel Gemv::build(const Target& target) const {
             load_into(current, units_of_group(b.add(g, split)));
             compute(next);
         };
-        auto finish = [&](Reg<u32> last, bool one_more) {  // `last`: the slice's trailing group
-            if (!one_more) {
-                compute(current);
-                return;
-            }
+        // The slice's trailing group when `remaining` is odd, then the two sets' last computes.
+        auto finish_two = [&](Reg<u32> last) {
             Loaded next = load_weights(units_of_group(last));
             compute(current);
             compute(next);
@@ -179,14 +176,15 @@ Kernel Gemv::build(const Target& target) const {
         if (split == 1) {
             const uint32_t remaining = groups - 1;  // after group 0
             if (remaining >= 2) b.for_range(1u, 1u + 2 * (remaining / 2), 2, one_iteration, Unroll{1});
-            finish(b.mov<u32>(remaining), remaining % 2 == 1);
+            if (remaining % 2 == 1) finish_two(b.mov<u32>(remaining));
+            else compute(current);
         } else {
             // remaining = (groups - 1 - slice) / split, at least 0 (plan_gemv keeps groups >= split).
             Reg<u32> remaining = b.div(b.sub(b.mov<u32>(groups - 1), slice), split);
             Reg<u32> first = b.add(slice, split);
             b.for_range(first, b.mad_lo(b.and_(remaining, ~1u), split, first), 2 * split, one_iteration, Unroll{1});
-            b.if_else(b.setp(Cmp::ne, b.and_(remaining, 1u), 0u),
-                      [&] { finish(b.mad_lo(remaining, split, slice), true); }, [&] { finish(slice, false); });
+            b.if_else(b.setp(Cmp::ne, b.and_(remaining, 1u), 0u), [&] { finish_two(b.mad_lo(remaining, split, slice)); },
+                      [&] { compute(current); });
         }
     }
     // Steps left over after the groups, and the partial step: one each, dealt to the slices.

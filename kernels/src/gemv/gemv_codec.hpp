@@ -76,8 +76,8 @@ std::unique_ptr<Codec> make_codec(quant::GgmlType weights, const GemvPlan& plan,
 void load_words_align2(KernelBuilder& b, GlobalPtr at, uint32_t n, ptxgen::LdOpts opts, std::vector<Reg<u32>>& raw);
 std::vector<Reg<u32>> assemble_words_align2(KernelBuilder& b, const std::vector<Reg<u32>>& aligned, size_t first, uint32_t n,
                                             Reg<u32> selector);
-// The prmt selector that takes 4 bytes from 2-byte-aligned `at` out of two aligned words.
-Reg<u32> align2_selector(KernelBuilder& b, GlobalPtr at);
+// The prmt selector that takes bytes o .. o + 3 out of two aligned words (o = address & 3, 0 or 2).
+Reg<u32> align2_selector(KernelBuilder& b, Reg<u32> o);
 // Four 8-bit integers (bytes of `word`, unsigned) as exact f32 values, via the 2^23 trick.
 std::vector<Reg<f32>> bytes_to_f32(KernelBuilder& b, Reg<u32> word, float bias);
 // dp4a over n word pairs: sum of 4n products of u8 weights (or s8 when `signed_weights`) and s8

@@ -14,12 +14,12 @@ void load_words_align2(KernelBuilder& b, GlobalPtr at, uint32_t n, LdOpts opts, 
     GlobalPtr aligned{b.and_(at.reg, ~uint64_t{3})};
     for (uint32_t i = 0; i < n; ++i) raw.push_back(b.ld<u32>(aligned[4 * i], opts));
     raw.push_back(b.cvt<u32>(b.ld<u16>(at[4 * int64_t{n} - 2], opts)));
-    raw.push_back(align2_selector(b, at));
+    raw.push_back(align2_selector(b, b.and_(b.cvt<u32>(at.reg), 3u)));
 }
 
-Reg<u32> align2_selector(KernelBuilder& b, GlobalPtr at) {
+Reg<u32> align2_selector(KernelBuilder& b, Reg<u32> o) {
     // prmt picks bytes o..o+3 of (next:word) with the selector 0x3210 shifted by o bytes.
-    return b.mad_lo(b.and_(b.cvt<u32>(at.reg), 3u), 0x1111u, 0x3210u);
+    return b.mad_lo(o, 0x1111u, 0x3210u);
 }
 
 std::vector<Reg<u32>> assemble_words_align2(KernelBuilder& b, const std::vector<Reg<u32>>& aligned, size_t first, uint32_t n,
