@@ -51,6 +51,21 @@ TEST_CASE("the mma products' sm_75 form (four m8n8k16 per m16n8k32) matches the 
     }
 }
 
+TEST_CASE("decode_attention's mma variant before sm_80 (emulated products, synchronous staging) matches the reference") {
+    auto inst = instantiate(find_family("decode_attention"), {{"head-dim", "64"}, {"q-heads", "6"}, {"kv-heads", "2"},
+                                                              {"max-seq", "150"}, {"len", "133"}, {"chunk", "64"},
+                                                              {"variant", "mma"}});
+    const uint64_t seed = fresh_seed();
+    CAPTURE(inst->name());
+    CAPTURE(seed);
+    ptxgen::interp::Options options;
+    options.check_shared_races = true;
+    CheckResult r = check_on_interpreter(*inst, seed, options, ptxgen::Target{75});
+    INFO(r.comparison.worst);
+    CHECK(r.comparison.elements > 0);
+    CHECK(r.comparison.pass);
+}
+
 TEST_CASE("an output the kernel does not write fails the comparison") {
     // block_sum writes out[r] for every row; compare a poisoned copy against the reference.
     auto inst = instantiate(find_family("block_sum"), {{"rows", "2"}, {"cols", "8"}, {"block", "32"}});

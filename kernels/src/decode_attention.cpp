@@ -71,6 +71,41 @@ DecodeAttentionPlan plan_staged(uint32_t head_dim, uint32_t group, uint32_t max_
     return p;
 }
 
+// The mma variant: per CTA W warps, each walking its slice of the chunk kKeyTile positions at a
+// time through a two-step shared-memory ring.
+DecodeAttentionPlan plan_mma(const DecodeAttention& a) {
+    const uint32_t head_dim = a.head_dim, group = a.group();
+    if (head_dim > 128) throw ptxsmith::Error("decode_attention: --variant mma takes --head-dim 64 or 128");
+    if (a.unroll) throw ptxsmith::Error("decode_attention: --unroll tunes the phased and online variants, not mma");
+    DecodeAttentionPlan p;
+    p.mma = true;
+    p.warps = 4;
+    p.lanes_per_row = head_dim / 8;
+    p.rows_per_step = 32 / p.lanes_per_row;
+    p.unroll = 0;
+    const uint32_t per_cta_step = p.warps * decode_detail::kKeyTile;
+    p.chunk = a.chunk != 0 ? a.chunk : kDefaultChunk;
+    if (p.chunk % per_cta_step != 0) {
+        throw ptxsmith::Error(fmt::format("decode_attention: --variant mma needs --chunk a multiple of {} ({} warps x {} "
+                                          "positions per step); got {}",
+                                          per_cta_step, p.warps, decode_detail::kKeyTile, p.chunk));
+    }
+    p.max_splits = ceil_div(a.max_seq, p.chunk);
+    p.ctas_per_sm = a.ctas_per_sm;
+    const uint32_t shared = decode_detail::mma_shared_bytes(head_dim, p.warps);
+    p.why = fmt::format(
+        "mma: the group's {} query heads as the rows of m16n8k16 tensor-core products (scores Q K^T and P V, q and p "
+        "split into f16 hi + lo); chunk {} positions per CTA ({}), so max_splits = ceil({} / {}) = {} CTAs per KV head; "
+        "{} warps, each walking its {} positions {} at a time through its own two-step ring of K and V rows in shared "
+        "memory (cp.async, {} bytes per CTA){}. Only positions [max(0, len - window), len) are read; the last CTA "
+        "combines the partials {} chunks per round trip",
+        group, p.chunk, a.chunk != 0 ? "--chunk" : "fixed", a.max_seq, p.chunk, p.max_splits, p.warps,
+        p.chunk / p.warps, decode_detail::kKeyTile, shared,
+        p.ctas_per_sm ? fmt::format(", at least {} CTAs per SM asked of ptxas", p.ctas_per_sm) : std::string(),
+        decode_detail::kCombineBatch);
+    return p;
+}
+
 }  // namespace
 
 DecodeAttentionPlan plan_decode_attention(const DecodeAttention& a) {
@@ -87,6 +122,7 @@ DecodeAttentionPlan plan_decode_attention(const DecodeAttention& a) {
         }
         return plan_staged(head_dim, group, max_seq, chunk);
     }
+    if (a.variant == "mma") return plan_mma(a);
     DecodeAttentionPlan p;
     p.warps = 4;
     p.lanes_per_row = head_dim / 8;
@@ -153,9 +189,10 @@ FamilyInfo DecodeAttention::info() {
              ParamSpec{"ctas-per-sm", ParamKind::integer, "tuning: CTAs per SM asked of ptxas, capping registers (0: chosen)",
                        "0", 0, 32, {}},
              ParamSpec{"variant", ParamKind::choice,
-                       "tuning, groups up to 8: online (K and V together, a running softmax per lane) or phased "
+                       "tuning, groups up to 8: online (K and V together, a running softmax per lane), mma (tensor "
+                       "cores, K and V staged by cp.async; head_dim up to 128) or phased "
                        "(the chunk's scores, its softmax, then V)",
-                       "auto", 0, 0, {"auto", "online", "phased"}}},
+                       "auto", 0, 0, {"auto", "online", "phased", "mma"}}},
             {shape({{"head-dim", "64"}, {"q-heads", "4"}, {"kv-heads", "4"}, {"max-seq", "64"}, {"len", "1"},
                     {"chunk", "32"}}),
              shape({{"head-dim", "128"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "64"}, {"len", "37"},
@@ -176,6 +213,14 @@ FamilyInfo DecodeAttention::info() {
                     {"window", "200"}, {"chunk", "32"}, {"variant", "online"}}),
              shape({{"head-dim", "256"}, {"q-heads", "4"}, {"kv-heads", "2"}, {"max-seq", "64"}, {"len", "50"},
                     {"variant", "online"}}),
+             // The mma variant: several chunks and a partial last one, a window starting mid-step, a
+             // group that is not a power of two, len 1.
+             shape({{"head-dim", "128"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "200"}, {"len", "137"},
+                    {"chunk", "64"}, {"variant", "mma"}}),
+             shape({{"head-dim", "64"}, {"q-heads", "12"}, {"kv-heads", "3"}, {"max-seq", "200"}, {"len", "70"},
+                    {"window", "7"}, {"chunk", "64"}, {"variant", "mma"}}),
+             shape({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "1"}, {"max-seq", "64"}, {"len", "1"},
+                    {"variant", "mma"}}),
              // Groups above 8 (the staged variant): one pass per warp, several passes, idle warps.
              shape({{"head-dim", "64"}, {"q-heads", "24"}, {"kv-heads", "2"}, {"max-seq", "100"}, {"len", "77"},
                     {"chunk", "32"}}),
@@ -187,6 +232,10 @@ FamilyInfo DecodeAttention::info() {
                     {"chunk", "32"}, {"scale", "0.2"}})},
             {shape({{"max-seq", "16384"}}),
              shape({{"max-seq", "16384"}, {"len", "9000"}, {"variant", "online"}}),
+             shape({{"max-seq", "16384"}, {"len", "16384"}, {"variant", "mma"}}),
+             shape({{"max-seq", "8192"}, {"len", "5000"}, {"window", "3000"}, {"variant", "mma"}, {"chunk", "128"}}),
+             shape({{"head-dim", "64"}, {"q-heads", "28"}, {"kv-heads", "4"}, {"max-seq", "4096"}, {"len", "4000"},
+                    {"variant", "mma"}}),
              shape({{"max-seq", "4096"}}),
              shape({{"max-seq", "16384"}, {"len", "9000"}}),
              shape({{"max-seq", "8192"}, {"window", "4096"}}),
@@ -239,6 +288,7 @@ LaunchConfig DecodeAttention::launch_config() const {
     LaunchConfig c;
     c.grid = {plan.max_splits, kv_heads, 1};
     c.block = {32 * plan.warps, 1, 1};
+    if (plan.mma) c.shared_bytes = decode_detail::mma_shared_bytes(head_dim, plan.warps);
     return c;
 }
 

@@ -94,6 +94,44 @@ std::vector<std::vector<Reg<f32>>> load_q_slices(KernelBuilder& b, GlobalPtr q, 
     return qv;
 }
 
+Reg<f32> finite_or_zero(KernelBuilder& b, Reg<f32> m) { return b.selp<f32>(0.0f, m, b.setp(Cmp::eq, m, kMinusInf)); }
+
+void merge_warps_to_partial(KernelBuilder& b, const WarpStates& in) {
+    const uint32_t D = in.head_dim, G = in.group, S = in.max_splits, W = in.warps, T = 32 * W;
+    const uint32_t quads = G * D / 4;
+    b.bar_sync();
+    Reg<u32> ml_record0 = b.mul_lo(b.mad_lo(in.kv, S, in.split), G);  // (kv * S + split) * G
+    GlobalPtr record = b.index(in.partials, ml_record0, D * 4);        // o[kv][split][0][0]
+    for (uint32_t k = 0; k * T < quads; ++k) {
+        Reg<u32> qi = b.add(in.tid, k * T);
+        auto body = [&] {
+            Reg<u32> head = b.shr(qi, log2_exact(D / 4));
+            SharedPtr ml_at = b.index(in.ml_base, head, 8);
+            std::vector<Regs<f32, 2>> ml;
+            for (uint32_t w = 0; w < W; ++w) ml.push_back(b.ld_v<f32, 2>(ml_at[int64_t{w} * in.ml_warp_stride]));
+            Reg<f32> m = ml[0][0];
+            for (uint32_t w = 1; w < W; ++w) m = b.max(m, ml[w][0]);
+            Reg<f32> ref = finite_or_zero(b, m);  // finite: the chunk holds a position in range
+            Regs<f32, 4> sum;
+            for (auto& x : sum) x = b.mov<f32>(0.0f);
+            Reg<f32> l = b.mov<f32>(0.0f);
+            SharedPtr at = b.index(in.o_base, qi, 16);
+            for (uint32_t w = 0; w < W; ++w) {
+                Reg<f32> weight = b.ex2(b.sub(ml[w][0], ref));
+                Regs<f32, 4> part = b.ld_v<f32, 4>(at[int64_t{w} * in.o_warp_stride]);
+                for (int i = 0; i < 4; ++i) sum[i] = b.fma(part[i], weight, sum[i]);
+                l = b.fma(ml[w][1], weight, l);
+            }
+            b.st_v<f32, 4>(b.index(record, qi, 16)[0], sum);
+            b.predicated(b.setp(Cmp::eq, b.and_(qi, D / 4 - 1), 0u), [&] {
+                b.st_v<f32, 2>(b.index(in.partials_ml, b.add(ml_record0, head), 8)[0], Regs<f32, 2>{m, l});
+            });
+        };
+        if ((k + 1) * T <= quads) body();
+        else b.if_(b.setp(Cmp::lt, qi, quads), body);
+    }
+}
+
 // Arrive. The barrier orders every thread's partial stores before thread 0's release fence
 // (fences are cumulative), which orders them before the count; the acquire fence after the
 // count orders the other CTAs' partials before the combine, and the second barrier hands that
@@ -175,6 +213,7 @@ using namespace decode_detail;
 Kernel DecodeAttention::build(const Target& target) const {
     if (plan.staged) return build_staged(target);
     if (plan.online) return build_online(target);
+    if (plan.mma) return build_mma(target);
     const uint32_t D = head_dim, G = group(), C = plan.chunk, S = plan.max_splits, W = plan.warps;
     const uint32_t L = plan.lanes_per_row, R = plan.rows_per_step, T = 32 * W;
     const uint32_t per_warp = C / W;      // positions per warp

@@ -17,6 +17,11 @@ inline constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 // phase's registers are dead by then, and ptxas 13.0 spills none under the 128-register cap).
 inline constexpr uint32_t kCombineBatch = 16;
 
+// The mma variant (decode_attention_mma.cpp): positions per warp step, and the dynamic shared
+// memory of a CTA (each warp's two-step ring of K and V rows).
+inline constexpr uint32_t kKeyTile = 16;
+uint32_t mma_shared_bytes(uint32_t head_dim, uint32_t warps);
+
 inline uint32_t log2_exact(uint32_t v) { return static_cast<uint32_t>(std::countr_zero(v)); }
 
 // The 8 f16 values of a 16-byte load, as f32.
@@ -52,6 +57,25 @@ Frame begin_frame(ptxgen::KernelBuilder& b, const ptxgen::Target& target, const 
 std::vector<std::vector<ptxgen::Reg<ptxgen::f32>>> load_q_slices(ptxgen::KernelBuilder& b, ptxgen::GlobalPtr q,
                                                                  ptxgen::Reg<ptxgen::u32> kv, ptxgen::Reg<ptxgen::u32> col,
                                                                  uint32_t group, uint32_t head_dim, double scale);
+
+// m with -inf replaced by 0: the reference point every 2^(x - m) takes, so that a state that has
+// seen only -inf scores never computes -inf - -inf.
+ptxgen::Reg<ptxgen::f32> finite_or_zero(ptxgen::KernelBuilder& b, ptxgen::Reg<ptxgen::f32> m);
+
+// The end of the online and mma variants: each of the W warps has left its running softmax of the
+// chunk in shared memory (o[G][D] f32 at o_base + w * o_warp_stride, {m, l}[G] at ml_base +
+// w * ml_warp_stride); after a barrier thread t merges float4 t, t + 32 W, ... of the group's
+// outputs over the warps and writes the chunk's partial (o, and {m, l} once per head).
+struct WarpStates {
+    ptxgen::Reg<ptxgen::u32> tid, kv, split;
+    ptxgen::GlobalPtr partials, partials_ml;
+    ptxgen::SharedPtr o_base;
+    uint32_t o_warp_stride;
+    ptxgen::SharedPtr ml_base;
+    uint32_t ml_warp_stride;
+    uint32_t head_dim, group, max_splits, warps;
+};
+void merge_warps_to_partial(ptxgen::KernelBuilder& b, const WarpStates& in);
 
 // Every CTA arrives on counters[kv] after a barrier; the last to arrive combines the working
 // chunks' partials into out for the group and sets the counter back to zero.

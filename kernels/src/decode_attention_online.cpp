@@ -36,9 +36,6 @@ struct Running {
     std::vector<Reg<f32>> o;  // 8 dims
 };
 
-// m' with -inf replaced by 0, the reference point every 2^(x - m') takes.
-Reg<f32> finite_or_zero(KernelBuilder& b, Reg<f32> m) { return b.selp<f32>(0.0f, m, b.setp(Cmp::eq, m, kMinusInf)); }
-
 // Merges `other` (the same head's state from another row or warp) into `r`.
 void merge(KernelBuilder& b, Running& r, Reg<f32> other_m, Reg<f32> other_l, const std::vector<Reg<f32>>& other_o) {
     Reg<f32> m = b.max(r.m, other_m);
@@ -59,7 +56,6 @@ Kernel DecodeAttention::build_online(const Target& target) const {
     const uint32_t steps = per_warp / R;  // loads of K (and of V) per lane
     const uint32_t U = plan.unroll;
     const uint32_t groups = (steps + U - 1) / U;
-    const uint32_t quads = G * D / 4;     // float4s of the group's output
     const uint64_t ml_base_bytes = uint64_t{kv_heads} * S * G * D * 4;
 
     KernelBuilder b(name(), target);
@@ -166,36 +162,7 @@ Kernel DecodeAttention::build_online(const Target& target) const {
         b.predicated(b.setp(Cmp::eq, lane, 0u), [&] {
             for (uint32_t h = 0; h < G; ++h) b.st_v<f32, 2>(my_ml[int64_t{h} * 8], Regs<f32, 2>{run[h].m, run[h].l});
         });
-        b.bar_sync();
-        Reg<u32> ml_record0 = b.mul_lo(b.mad_lo(kv, S, split), G);  // (kv * S + split) * G
-        GlobalPtr record = b.index(partials, ml_record0, D * 4);     // o[kv][split][0][0]
-        for (uint32_t k = 0; k * T < quads; ++k) {
-            Reg<u32> qi = b.add(tid, k * T);
-            auto body = [&] {
-                Reg<u32> head = b.shr(qi, log2_exact(D / 4));
-                std::vector<Regs<f32, 2>> ml;
-                for (uint32_t w = 0; w < W; ++w) ml.push_back(b.ld_v<f32, 2>(b.index(ml_base, b.add(head, w * G), 8)[0]));
-                Reg<f32> m = ml[0][0];
-                for (uint32_t w = 1; w < W; ++w) m = b.max(m, ml[w][0]);
-                Reg<f32> ref = finite_or_zero(b, m);  // finite: the chunk holds a position in range
-                Regs<f32, 4> sum;
-                for (auto& x : sum) x = b.mov<f32>(0.0f);
-                Reg<f32> l = b.mov<f32>(0.0f);
-                SharedPtr at = b.index(reduce_base, qi, 16);
-                for (uint32_t w = 0; w < W; ++w) {
-                    Reg<f32> weight = b.ex2(b.sub(ml[w][0], ref));
-                    Regs<f32, 4> part = b.ld_v<f32, 4>(at[int64_t{w * G * D} * 4]);
-                    for (int i = 0; i < 4; ++i) sum[i] = b.fma(part[i], weight, sum[i]);
-                    l = b.fma(ml[w][1], weight, l);
-                }
-                b.st_v<f32, 4>(b.index(record, qi, 16)[0], sum);
-                b.predicated(b.setp(Cmp::eq, b.and_(qi, D / 4 - 1), 0u), [&] {
-                    b.st_v<f32, 2>(b.index(partials_ml, b.add(ml_record0, head), 8)[0], Regs<f32, 2>{m, l});
-                });
-            };
-            if ((k + 1) * T <= quads) body();
-            else b.if_(b.setp(Cmp::lt, qi, quads), body);
-        }
+        merge_warps_to_partial(b, {tid, kv, split, partials, partials_ml, reduce_base, G * D * 4, ml_base, G * 8, D, G, S, W});
     });
 
     emit_arrive_and_combine(b, {tid, kv, f.first_split, f.last_split, f.out, partials, partials_ml, f.counters, last_flag,

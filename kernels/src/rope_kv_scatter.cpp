@@ -193,23 +193,65 @@ Kernel RopeKvScatter::build(const Target& target) const {
     Reg<u32> token = b.ctaid_y();
     Reg<s32> pos = b.ld<s32>(b.index(positions, token, 4)[0], {.nc = true});
 
+    Reg<u32> slot = b.mad_lo(b.ctaid_x(), slots_per_cta, y);
+    Pred active = b.setp(Cmp::lt, j, pairs);
+    if (slots % slots_per_cta != 0) active = b.setp(Cmp::lt, slot, slots, BoolOp::and_, active);
+    Pred is_q = b.setp(Cmp::lt, slot, q_heads);
+    // Lanes past the pairs (padding to whole warps) work on pair pairs - 1 and store nothing.
+    Reg<u32> jc = lanes > pairs ? b.min(j, pairs - 1) : j;
+    std::optional<Pred> rotated;
+    if (partial) rotated = b.setp(Cmp::lt, jc, half);
+
+    // Element indices of the pair (neox only; normal pairs are 2j, 2j+1).
+    Reg<u32> ia = jc, ib = jc;
+    if (!normal) {
+        ib = b.add(jc, half);
+        if (partial) {
+            Reg<u32> twice = b.shl(jc, 1u);
+            ia = b.selp<u32>(jc, twice, *rotated);
+            ib = b.selp<u32>(ib, b.add(twice, 1u), *rotated);
+        }
+    }
+    auto load = [&](GlobalPtr row) {
+        if (normal) {
+            auto xv = b.ld_v<f32, 2>(b.index(row, jc, 8)[0], {.nc = true});
+            return Pair{xv[0], xv[1]};
+        }
+        return Pair{b.ld<f32>(b.index(row, ia, 4)[0], {.nc = true}), b.ld<f32>(b.index(row, ib, 4)[0], {.nc = true})};
+    };
+    // The input pair of `row`, plus the same pair of row `head` of the bias buffer when there is one.
+    auto load_biased = [&](GlobalPtr row, const std::optional<GlobalPtr>& bias_base, Reg<u32> head) {
+        Pair x = load(row);
+        if (!bias_base) return x;
+        Pair by = load(b.index(*bias_base, head, head_dim * 4));
+        return Pair{b.add(x.x0, by.x0, kRn), b.add(x.x1, by.x1, kRn)};
+    };
+    auto pick = [&](GlobalPtr if_q, GlobalPtr if_kv) { return GlobalPtr{b.selp<u64>(if_q.reg, if_kv.reg, is_q)}; };
+
+    // The inputs are loaded before the turn table's barrier and the angle, so that their latency
+    // overlaps the position's: with one token the kernel is one memory round trip, not two.
+    // Threads past the heads or pairs load from clamped rows and store nothing. A query slot
+    // loads its q pair as `x` (and the V row of KV head 0 as `vx`, unused); a KV slot its K and V
+    // pairs.
+    Reg<u32> q_head = b.min(slot, q_heads - 1);
+    Reg<u32> kv_head = b.selp<u32>(0u, b.min(b.sub(slot, q_heads), kv_heads - 1), is_q);
+    Reg<u32> q_row = b.mad_lo(token, q_heads, q_head);
+    Reg<u32> kv_row = b.mad_lo(token, kv_heads, kv_head);
+    std::optional<GlobalPtr> x_bias;
+    if (bias) x_bias = pick(*bq, *bk);
+    Pair x = load_biased(pick(b.index(q, q_row, head_dim * 4), b.index(k, kv_row, head_dim * 4)), x_bias,
+                         b.selp<u32>(q_head, kv_head, is_q));
+    Pair vx = load_biased(b.index(v, kv_row, head_dim * 4), bv, kv_head);
+
     SharedArray table = b.shared_array("turns", half * 8, 16);
     b.if_(b.setp(Cmp::eq, b.or_(j, y), 0u), [&] {
         for (uint32_t i = 0; i < half; ++i) b.st(table[8 * i], b.mov<u64>(turns_fixed(i)));
     });
     b.bar_sync();
 
-    Reg<u32> slot = b.mad_lo(b.ctaid_x(), slots_per_cta, y);
-    Pred active = b.setp(Cmp::lt, j, pairs);
-    if (slots % slots_per_cta != 0) active = b.setp(Cmp::lt, slot, slots, BoolOp::and_, active);
     b.if_(active, [&] {
         // The angle of this pair at `pos`, reduced to [-pi, pi) before sin/cos.
-        std::optional<Pred> rotated;
-        Reg<u32> entry = j;
-        if (partial) {
-            rotated = b.setp(Cmp::lt, j, half);
-            entry = b.min(j, half - 1);  // pass-through pairs read a valid entry and ignore it
-        }
+        Reg<u32> entry = partial ? b.min(jc, half - 1) : jc;  // pass-through pairs read a valid entry and ignore it
         Reg<u64> turns = b.ld<u64>(b.index(b.addr_of(table), entry, 8)[0]);
         Reg<u64> frac = b.mul_lo(b.bitcast<u64>(b.cvt<s64>(pos)), turns);
         Reg<s32> signed_frac = b.bitcast<s32>(b.cvt<u32>(b.shr(frac, 32u)));
@@ -221,44 +263,19 @@ Kernel RopeKvScatter::build(const Target& target) const {
             sine = b.selp<f32>(sine, 0.0f, *rotated);
             cosine = b.selp<f32>(cosine, 1.0f, *rotated);
         }
-
-        // Element indices of the pair (neox only; normal pairs are 2j, 2j+1).
-        Reg<u32> ia = j, ib = j;
-        if (!normal) {
-            ib = b.add(j, half);
-            if (partial) {
-                Reg<u32> twice = b.shl(j, 1u);
-                ia = b.selp<u32>(j, twice, *rotated);
-                ib = b.selp<u32>(ib, b.add(twice, 1u), *rotated);
-            }
-        }
-        auto load = [&](GlobalPtr row) {
+        auto rotate = [&](Pair p) {
+            return Pair{b.fma(p.x0, cosine, b.neg(b.mul(p.x1, sine, kRn))), b.fma(p.x0, sine, b.mul(p.x1, cosine, kRn))};
+        };
+        auto store_f32 = [&](GlobalPtr row, Pair p) {
             if (normal) {
-                auto xv = b.ld_v<f32, 2>(b.index(row, j, 8)[0], {.nc = true});
-                return Pair{xv[0], xv[1]};
-            }
-            return Pair{b.ld<f32>(b.index(row, ia, 4)[0], {.nc = true}), b.ld<f32>(b.index(row, ib, 4)[0], {.nc = true})};
-        };
-        // The input pair of `row`, plus the same pair of row `head` of the bias buffer when there is one.
-        auto load_biased = [&](GlobalPtr row, const std::optional<GlobalPtr>& bias_base, Reg<u32> head) {
-            Pair x = load(row);
-            if (!bias_base) return x;
-            Pair by = load(b.index(*bias_base, head, head_dim * 4));
-            return Pair{b.add(x.x0, by.x0, kRn), b.add(x.x1, by.x1, kRn)};
-        };
-        auto rotate = [&](Pair x) {
-            return Pair{b.fma(x.x0, cosine, b.neg(b.mul(x.x1, sine, kRn))), b.fma(x.x0, sine, b.mul(x.x1, cosine, kRn))};
-        };
-        auto store_f32 = [&](GlobalPtr row, Pair x) {
-            if (normal) {
-                b.st_v<f32, 2>(b.index(row, j, 8)[0], {x.x0, x.x1});
+                b.st_v<f32, 2>(b.index(row, j, 8)[0], {p.x0, p.x1});
             } else {
-                b.st(b.index(row, ia, 4)[0], x.x0);
-                b.st(b.index(row, ib, 4)[0], x.x1);
+                b.st(b.index(row, ia, 4)[0], p.x0);
+                b.st(b.index(row, ib, 4)[0], p.x1);
             }
         };
-        auto store_f16 = [&](GlobalPtr row, Pair x) {
-            Reg<f16> h0 = b.cvt<f16>(x.x0, kRn), h1 = b.cvt<f16>(x.x1, kRn);
+        auto store_f16 = [&](GlobalPtr row, Pair p) {
+            Reg<f16> h0 = b.cvt<f16>(p.x0, kRn), h1 = b.cvt<f16>(p.x1, kRn);
             if (normal) {
                 b.st(b.index(row, j, 4)[0], b.pack<b32>(h0, h1));
             } else {
@@ -268,23 +285,18 @@ Kernel RopeKvScatter::build(const Target& target) const {
         };
 
         b.if_else(
-            b.setp(Cmp::lt, slot, q_heads),
+            is_q,
             [&] {
-                Reg<u32> row = b.mad_lo(token, q_heads, slot);
-                Pair rotated_q = rotate(load_biased(b.index(q, row, head_dim * 4), bq, slot));
-                if (q_out_f16) store_f16(b.index(q_out, row, head_dim * 2), rotated_q);
-                else store_f32(b.index(q_out, row, head_dim * 4), rotated_q);
+                Pair rotated_q = rotate(x);
+                if (q_out_f16) store_f16(b.index(q_out, q_row, head_dim * 2), rotated_q);
+                else store_f32(b.index(q_out, q_row, head_dim * 4), rotated_q);
             },
             [&] {
-                Reg<u32> head = b.sub(slot, q_heads);
-                Reg<u32> row = b.mad_lo(token, kv_heads, head);
-                Pair kx = load_biased(b.index(k, row, head_dim * 4), bk, head);
-                Pair vx = load_biased(b.index(v, row, head_dim * 4), bv, head);
                 // Unsigned: a negative position is a huge one, outside the cache like any other.
                 Reg<u32> at = b.bitcast<u32>(pos);
                 b.if_(b.setp(Cmp::lt, at, max_seq), [&] {
-                    Reg<u32> cache_row = b.mad_lo(head, max_seq, at);
-                    store_f16(b.index(k_cache, cache_row, head_dim * 2), rotate(kx));
+                    Reg<u32> cache_row = b.mad_lo(kv_head, max_seq, at);
+                    store_f16(b.index(k_cache, cache_row, head_dim * 2), rotate(x));
                     store_f16(b.index(v_cache, cache_row, head_dim * 2), vx);
                 });
             });

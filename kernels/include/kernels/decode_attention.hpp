@@ -42,6 +42,9 @@ struct DecodeAttentionPlan {
     // Groups up to 8: the online variant (K and V loaded together, a running softmax per lane, see
     // decode_attention_online.cpp) or the phased one (all scores of the chunk, its softmax, then V).
     bool online = false;
+    // Groups up to 8 at head_dim up to 128: the mma variant (scores and V product on the tensor
+    // cores, K and V rows staged in shared memory by cp.async; decode_attention_mma.cpp).
+    bool mma = false;
     // Groups above 8: the chunk's K and V are staged in shared memory once, then each warp takes
     // its own query heads over the whole chunk, heads_per_pass at a time (see
     // decode_attention_staged.cpp; unroll is unused there).
@@ -63,7 +66,7 @@ struct DecodeAttention {
     uint32_t chunk = 0;       // tuning: positions per CTA (0: chosen by the plan)
     uint32_t unroll = 0;      // tuning: loads per lane in a group (0: chosen)
     uint32_t ctas_per_sm = 0; // tuning: CTAs per SM asked of ptxas (0: chosen)
-    std::string variant = "auto";  // tuning: auto, online or phased (groups up to 8)
+    std::string variant = "auto";  // tuning: auto, online, phased or mma (groups up to 8)
     DecodeAttentionPlan plan;
 
     static FamilyInfo info();
@@ -87,6 +90,7 @@ struct DecodeAttention {
 private:
     ptxgen::Kernel build_staged(const ptxgen::Target& target) const;  // plan.staged
     ptxgen::Kernel build_online(const ptxgen::Target& target) const;  // plan.online
+    ptxgen::Kernel build_mma(const ptxgen::Target& target) const;     // plan.mma
 };
 
 // Checks the shape and chooses chunk size, split count and thread tiling; the tuning fields of
