@@ -83,24 +83,35 @@ DecodeAttentionPlan plan_mma(const DecodeAttention& a) {
     p.lanes_per_row = head_dim / 8;
     p.rows_per_step = 32 / p.lanes_per_row;
     p.unroll = 0;
-    const uint32_t per_cta_step = p.warps * decode_detail::kKeyTile;
-    p.chunk = a.chunk != 0 ? a.chunk : kDefaultChunk;
-    if (p.chunk % per_cta_step != 0) {
-        throw ptxsmith::Error(fmt::format("decode_attention: --variant mma needs --chunk a multiple of {} ({} warps x {} "
-                                          "positions per step); got {}",
-                                          per_cta_step, p.warps, decode_detail::kKeyTile, p.chunk));
-    }
-    p.max_splits = ceil_div(a.max_seq, p.chunk);
-    p.ctas_per_sm = a.ctas_per_sm;
+    const uint32_t unit = p.warps * decode_detail::kKeyTile;  // positions of one step of every warp
     const uint32_t shared = decode_detail::mma_shared_bytes(head_dim, p.warps);
+    // CTAs of this kernel that one SM holds: shared memory allows 3 at head_dim 128 (69,632 bytes
+    // each of 228 KB), registers 3 (ptxas 13.0, sm_90: 159 per thread) and 4 at head_dim 64.
+    const uint32_t per_sm = head_dim == 128 ? 3 : 4;
+    if (a.chunk != 0) {
+        if (a.chunk % unit != 0) {
+            throw ptxsmith::Error(fmt::format("decode_attention: --variant mma needs --chunk a multiple of {} ({} warps x "
+                                              "{} positions per step); got {}",
+                                              unit, p.warps, decode_detail::kKeyTile, a.chunk));
+        }
+        p.max_splits = ceil_div(a.max_seq, a.chunk);
+    } else {
+        p.max_splits = std::clamp(a.sms * per_sm / a.kv_heads, 1u, ceil_div(a.max_seq, unit));
+    }
+    p.chunk = ceil_div(ceil_div(a.max_seq, p.max_splits), unit) * unit;  // the span at len = max_seq
+    p.ctas_per_sm = a.ctas_per_sm;
     p.why = fmt::format(
         "mma: the group's {} query heads as the rows of m16n8k16 tensor-core products (scores Q K^T and P V, q and p "
-        "split into f16 hi + lo); chunk {} positions per CTA ({}), so max_splits = ceil({} / {}) = {} CTAs per KV head; "
-        "{} warps, each walking its {} positions {} at a time through its own two-step ring of K and V rows in shared "
-        "memory (cp.async, {} bytes per CTA){}. Only positions [max(0, len - window), len) are read; the last CTA "
-        "combines the partials {} chunks per round trip",
-        group, p.chunk, a.chunk != 0 ? "--chunk" : "fixed", a.max_seq, p.chunk, p.max_splits, p.warps,
-        p.chunk / p.warps, decode_detail::kKeyTile, shared,
+        "split into f16 hi + lo); {} CTAs per KV head ({}), which split the attended positions at run time into "
+        "spans of a multiple of {} (every working CTA the same work at any length; {} positions each at len = {}); {} "
+        "warps, each walking a quarter of its CTA's span {} positions at a time through its own two-step ring of K "
+        "and V rows in shared memory (cp.async, {} bytes per CTA){}. Only positions [max(0, len - window), len) are "
+        "read; the last CTA combines the partials {} chunks per round trip",
+        group, p.max_splits,
+        a.chunk != 0 ? fmt::format("ceil({} / --chunk {})", a.max_seq, a.chunk)
+                     : fmt::format("{} SMs x {} CTAs per SM / {} KV heads, at most ceil({} / {})", a.sms, per_sm,
+                                   a.kv_heads, a.max_seq, unit),
+        unit, p.chunk, a.max_seq, p.warps, decode_detail::kKeyTile, shared,
         p.ctas_per_sm ? fmt::format(", at least {} CTAs per SM asked of ptxas", p.ctas_per_sm) : std::string(),
         decode_detail::kCombineBatch);
     return p;
@@ -188,6 +199,10 @@ FamilyInfo DecodeAttention::info() {
                        "0", 0, 16, {}},
              ParamSpec{"ctas-per-sm", ParamKind::integer, "tuning: CTAs per SM asked of ptxas, capping registers (0: chosen)",
                        "0", 0, 32, {}},
+             ParamSpec{"sms", ParamKind::integer,
+                       "SMs of the GPU the mma variant's split count is sized for (the model runner passes its "
+                       "device's; 132: an H100 SXM)",
+                       "132", 1, 1024, {}},
              ParamSpec{"variant", ParamKind::choice,
                        "tuning, groups up to 8: online (K and V together, a running softmax per lane), mma (tensor "
                        "cores, K and V staged by cp.async; head_dim up to 128) or phased "
@@ -261,6 +276,7 @@ DecodeAttention DecodeAttention::from(const ParamValues& v) {
     a.unroll = static_cast<uint32_t>(v.integer("unroll"));
     a.ctas_per_sm = static_cast<uint32_t>(v.integer("ctas-per-sm"));
     a.variant = v.text("variant");
+    a.sms = static_cast<uint32_t>(v.integer("sms"));
     if (a.q_heads % a.kv_heads != 0) {
         throw ptxsmith::Error(fmt::format("decode_attention: --q-heads {} is not a multiple of --kv-heads {}", a.q_heads,
                                           a.kv_heads));
@@ -278,8 +294,9 @@ double DecodeAttention::effective_scale() const {
 
 std::string DecodeAttention::name() const {
     // The plan follows from the shape; tuning knobs that override it are named.
-    return fmt::format("decode_attention_d{}_q{}_kv{}_s{}_w{}_sc{}_c{}{}{}{}", head_dim, q_heads, kv_heads, max_seq, window,
-                       name_number(scale), plan.chunk, unroll ? fmt::format("_u{}", unroll) : std::string(),
+    return fmt::format("decode_attention_d{}_q{}_kv{}_s{}_w{}_sc{}_c{}{}{}{}{}", head_dim, q_heads, kv_heads, max_seq, window,
+                       name_number(scale), plan.chunk, plan.mma ? fmt::format("_p{}", plan.max_splits) : std::string(),
+                       unroll ? fmt::format("_u{}", unroll) : std::string(),
                        ctas_per_sm ? fmt::format("_o{}", ctas_per_sm) : std::string(),
                        variant != "auto" ? "_" + variant : std::string());
 }
@@ -325,7 +342,6 @@ void DecodeAttention::reference(std::vector<HostBuffer>& args) const {
     const uint32_t g = group();
     const uint32_t d = head_dim;
     const uint32_t S = plan.max_splits;
-    const uint32_t C = plan.chunk;
     const size_t ml_base = size_t{kv_heads} * S * g * d;
     const double scale_v = effective_scale();
 
@@ -357,8 +373,7 @@ void DecodeAttention::reference(std::vector<HostBuffer>& args) const {
             }
             for (uint32_t i = 0; i < d; ++i) out[(size_t{kv} * g + h) * d + i] = static_cast<float>(acc[i] / sum);
             // Each working chunk's partial, in log2 units, as the kernel leaves it.
-            for (uint32_t c = lo / C; c <= (n - 1) / C; ++c) {
-                const uint32_t first = std::max(lo, c * C), last = std::min(n, (c + 1) * C);
+            for (const auto& [c, first, last] : chunk_ranges(lo, n)) {
                 double mc = -INFINITY;
                 for (uint32_t p = first; p < last; ++p) mc = std::max(mc, s[p] * kLog2e);
                 double lc = 0;
@@ -376,6 +391,21 @@ void DecodeAttention::reference(std::vector<HostBuffer>& args) const {
         }
     }
     std::fill(args[6].bytes.begin(), args[6].bytes.end(), uint8_t{0});
+}
+
+std::vector<DecodeAttention::ChunkRange> DecodeAttention::chunk_ranges(uint32_t lo, uint32_t n) const {
+    std::vector<ChunkRange> ranges;
+    if (plan.mma) {
+        // Spans that follow the length (decode_attention_mma.cpp): count <= max_splits spans of a
+        // multiple of warps * kKeyTile positions from lo.
+        const uint32_t unit = plan.warps * decode_detail::kKeyTile, total = n - lo;
+        const uint32_t span = ceil_div(ceil_div(total, plan.max_splits), unit) * unit;
+        for (uint32_t c = 0; c * span < total; ++c) ranges.push_back({c, lo + c * span, std::min(n, lo + (c + 1) * span)});
+        return ranges;
+    }
+    const uint32_t C = plan.chunk;
+    for (uint32_t c = lo / C; c <= (n - 1) / C; ++c) ranges.push_back({c, std::max(lo, c * C), std::min(n, (c + 1) * C)});
+    return ranges;
 }
 
 std::string DecodeAttention::notes() const { return plan.why; }

@@ -68,22 +68,30 @@ uint32_t mma_shared_bytes(uint32_t head_dim, uint32_t warps) { return warps * kS
 }  // namespace decode_detail
 
 Kernel DecodeAttention::build_mma(const Target& target) const {
-    const uint32_t D = head_dim, G = group(), C = plan.chunk, S = plan.max_splits, W = plan.warps;
+    const uint32_t D = head_dim, G = group(), S = plan.max_splits, W = plan.warps;
     const uint32_t pitch = 2 * D + 16, tile = kKeyTile * pitch, stage_bytes = 2 * tile, ring = kStages * stage_bytes;
-    const uint32_t per_warp = C / W, steps = per_warp / kKeyTile;
     const uint32_t chunks_per_row = D / 8, rows_per_pass = 32 / chunks_per_row, passes = kKeyTile / rows_per_pass;
-    const uint32_t k_steps = D / 16, d_tiles = D / 16;
+    const uint32_t k_steps = D / 16, d_tiles = D / 16, span_unit = W * kKeyTile;
     const uint64_t ml_base_bytes = uint64_t{kv_heads} * S * G * D * 4;
     const float q_scale = static_cast<float>(effective_scale()) * kLog2e;
-    if (G > 8 || D > 128 || steps == 0 || per_warp % kKeyTile != 0) {
-        throw ptxsmith::Error(fmt::format("decode_attention: the mma variant takes groups up to 8, head_dim up to 128 "
-                                          "and chunks of {} positions per warp (got group {}, head_dim {}, chunk {})",
-                                          kKeyTile, G, D, C));
+    if (G > 8 || D > 128) {
+        throw ptxsmith::Error(fmt::format("decode_attention: the mma variant takes groups up to 8 and head_dim up to 128 "
+                                          "(got group {}, head_dim {})", G, D));
     }
 
     KernelBuilder b(name(), target);
-    const Frame f = begin_frame(b, target, {32 * W, max_seq, window, C, plan.ctas_per_sm, ml_base_bytes});
+    Frame f = begin_frame(b, target, {32 * W, max_seq, window, plan.chunk, plan.ctas_per_sm, ml_base_bytes});
     const Reg<u32> tid = f.tid, lane = f.lane, warp = f.warp, split = f.split, kv = f.kv, n = f.n, lo = f.lo;
+    // The split follows the length: the attended positions are cut into count <= S spans of a
+    // multiple of span_unit positions, as few as fill the S CTAs of the KV head (S is sized for
+    // the GPU's SMs, see plan_mma), so every working CTA has the same work at any length.
+    Reg<u32> total = b.sub(n, lo);
+    Reg<u32> span = b.shl(b.shr(b.add(b.div(b.add(total, S - 1), S), span_unit - 1), log2_exact(span_unit)),
+                          log2_exact(span_unit));
+    Reg<u32> count = b.div(b.add(total, b.sub(span, 1u)), span);
+    f.first_split = b.mov<u32>(0u);
+    f.last_split = b.sub(count, 1u);
+    f.working = b.setp(Cmp::lt, split, count);
     SharedPtr smem = b.addr_of(b.dynamic_shared(16));
     SharedArray last_flag = b.shared_array("last_flag", 4, 4);
 
@@ -91,29 +99,35 @@ Kernel DecodeAttention::build_mma(const Target& target) const {
         Reg<u32> g = b.shr(lane, 2u);
         Reg<u32> t4 = b.and_(lane, 3u);
         SharedPtr my_ring = b.offset(smem, b.mul_lo(warp, ring));
-        Reg<u32> pos0 = b.mad_lo(split, C, b.mul_lo(warp, per_warp));  // the warp's first position
+        // The warp's positions [first, end): a quarter of the CTA's span, cut at len.
+        Reg<u32> per_warp = b.shr(span, log2_exact(W));
+        Reg<u32> first = b.add(lo, b.mad_lo(split, span, b.mul_lo(warp, per_warp)));
+        Reg<u32> end = b.min(b.add(first, per_warp), n);
+        Reg<u32> steps = b.shr(per_warp, log2_exact(kKeyTile));
 
-        // Staging addresses: this lane's chunk of its first row, in global and shared memory.
-        Reg<u32> copy_row = b.shr(lane, static_cast<uint32_t>(std::countr_zero(chunks_per_row)));
+        // Staging: this lane's 16-byte chunk of its first row, in global and shared memory.
+        Reg<u32> copy_row = b.shr(lane, log2_exact(chunks_per_row));
         Reg<u32> copy_col = b.and_(lane, chunks_per_row - 1);
-        Reg<u32> n_minus_1 = b.sub(n, 1u);
-        Reg<u32> kv_row0 = b.mul_lo(kv, max_seq);
-        GlobalPtr k_src = b.index(f.k_cache, copy_col, 16);
-        GlobalPtr v_src = b.index(f.v_cache, copy_col, 16);
+        GlobalPtr k_src = b.index(b.index(f.k_cache, b.mul_lo(kv, max_seq), D * 2), copy_col, 16);
+        GlobalPtr v_src = b.index(b.index(f.v_cache, b.mul_lo(kv, max_seq), D * 2), copy_col, 16);
         SharedPtr copy_dst = b.offset(my_ring, b.mad_lo(copy_row, pitch, b.shl(copy_col, 4u)));
-        auto stage = [&](uint32_t s) {
-            const int64_t slot = int64_t{s % kStages} * stage_bytes;
+        // Step `step` (rows first + 16 step ..) into ring slot `slot` (a byte offset); rows at or
+        // past `end` are zero-filled and read nothing, so a step past the warp's range only waits.
+        auto stage = [&](Reg<u32> step, Reg<u32> slot) {
+            Reg<u32> row0 = b.add(b.mad_lo(step, kKeyTile, first), copy_row);
+            SharedPtr dst = b.offset(copy_dst, slot);
             for (uint32_t p = 0; p < passes; ++p) {
-                Reg<u32> pos = b.add(b.add(pos0, copy_row), s * kKeyTile + p * rows_per_pass);
-                Pred inside = b.setp(Cmp::ge, pos, lo, BoolOp::and_, b.setp(Cmp::lt, pos, n));
-                Reg<u32> at = b.add(kv_row0, b.min(b.max(pos, lo), n_minus_1));
-                const int64_t row_off = slot + int64_t{p} * rows_per_pass * pitch;
-                copy16(b, copy_dst[row_off], b.index(k_src, at, D * 2)[0], inside);
-                copy16(b, copy_dst[row_off + tile], b.index(v_src, at, D * 2)[0], inside);
+                Reg<u32> pos = b.add(row0, p * rows_per_pass);
+                Pred inside = b.setp(Cmp::lt, pos, end);
+                Reg<u32> at = b.min(pos, b.sub(n, 1u));
+                const int64_t row_off = int64_t{p} * rows_per_pass * pitch;
+                copy16(b, dst[row_off], b.index(k_src, at, D * 2)[0], inside);
+                copy16(b, dst[row_off + tile], b.index(v_src, at, D * 2)[0], inside);
             }
             if (target.sm >= 80) b.cp_async_commit();
         };
-        for (uint32_t s = 0; s < std::min(kStages, steps); ++s) stage(s);
+        stage(b.mov<u32>(0u), b.mov<u32>(0u));
+        stage(b.mov<u32>(1u), b.mov<u32>(stage_bytes));
 
         // q of head g (rows past the group are zero), pre-scaled, as hi and lo A fragments.
         Reg<f32> zero = b.mov<f32>(0.0f);
@@ -150,27 +164,29 @@ Kernel DecodeAttention::build_mma(const Target& target) const {
         Reg<u32> head_lane1 = b.add(head_lane0, 4u);
         Reg<f32> m = b.mov<f32>(kMinusInf);
         Reg<f32> l = b.mov<f32>(0.0f);
-        Reg<u32> lane_key = b.add(pos0, b.shl(t4, 1u));
+        Reg<u32> lane_key = b.add(first, b.shl(t4, 1u));
 
-        for (uint32_t s = 0; s < steps; ++s) {
-            if (target.sm >= 80) b.cp_async_wait(s + 1 < steps ? kStages - 1 : 0);
+        b.for_range(0u, steps, 1, [&](Reg<u32> step) {
+            // Every step commits one group, so one may stay pending: step's own has landed.
+            if (target.sm >= 80) b.cp_async_wait(kStages - 1);
             b.bar_warp_sync();
-            const int64_t slot = int64_t{s % kStages} * stage_bytes;
+            Reg<u32> slot = b.mul_lo(b.and_(step, 1u), stage_bytes);
+            SharedPtr at = b.offset(frag_at, slot);
             // S = Q K^T, hi and lo parts of q.
             std::array<Acc, 2> sc{zero_acc, zero_acc};
             for (uint32_t ks = 0; ks < k_steps; ++ks) {
-                Regs<f16x2, 4> kf = b.ldmatrix<4, f16x2>(frag_at[slot + ks * 32]);
+                Regs<f16x2, 4> kf = b.ldmatrix<4, f16x2>(at[ks * 32]);
                 for (uint32_t nb = 0; nb < 2; ++nb) {
                     const BFrag bf{kf[2 * nb], kf[2 * nb + 1]};
                     sc[nb] = mma(b, lane, q_hi[ks], bf, sc[nb]);
                     sc[nb] = mma(b, lane, q_lo[ks], bf, sc[nb]);
                 }
             }
-            // Positions outside [lo, len) score -inf; the row's max over the step.
+            // Positions at or past the warp's end score -inf; the head's max over the step.
+            Reg<u32> key0 = b.mad_lo(step, kKeyTile, lane_key);
             std::array<Reg<f32>, 4> x;  // positions 2t, 2t + 1, 8 + 2t, 9 + 2t of the step
             for (uint32_t i = 0; i < 4; ++i) {
-                Reg<u32> key = b.add(lane_key, s * kKeyTile + (i / 2) * 8 + i % 2);
-                Pred valid = b.setp(Cmp::ge, key, lo, BoolOp::and_, b.setp(Cmp::lt, key, n));
+                Pred valid = b.setp(Cmp::lt, b.add(key0, (i / 2) * 8 + i % 2), end);
                 x[i] = b.selp<f32>(sc[i / 2][i % 2], kMinusInf, valid);
             }
             Reg<f32> mx = b.max(b.max(x[0], x[1]), b.max(x[2], x[3]));
@@ -181,30 +197,31 @@ Kernel DecodeAttention::build_mma(const Target& target) const {
             Reg<f32> alpha = b.ex2(b.sub(m, ref));
             std::array<Reg<f32>, 4> p;
             for (uint32_t i = 0; i < 4; ++i) p[i] = b.ex2(b.sub(x[i], ref));
-            l = b.fma(l, alpha, b.add(b.add(p[0], p[1]), b.add(p[2], p[3])));
-            m = m_new;
+            b.mov(l, b.fma(l, alpha, b.add(b.add(p[0], p[1]), b.add(p[2], p[3]))));
+            b.mov(m, m_new);
             // O^T = O^T alpha + V^T P^T. The B operand P^T (positions x heads) is exactly the C
             // layout of S: lane (g, t) holds head g at positions 2t, 2t + 1 and 8 + 2t, 9 + 2t.
-            std::array<Reg<f16x2>, 2> first = split_pair(b, p[0], p[1]);   // positions 2t, 2t + 1: hi, lo
-            std::array<Reg<f16x2>, 2> second = split_pair(b, p[2], p[3]);  // 8 + 2t, 9 + 2t
-            const BFrag pt_hi{first[0], second[0]}, pt_lo{first[1], second[1]};
+            std::array<Reg<f16x2>, 2> first_pair = split_pair(b, p[0], p[1]);   // positions 2t, 2t + 1: hi, lo
+            std::array<Reg<f16x2>, 2> second_pair = split_pair(b, p[2], p[3]);  // 8 + 2t, 9 + 2t
+            const BFrag pt_hi{first_pair[0], second_pair[0]}, pt_lo{first_pair[1], second_pair[1]};
             Reg<f32> alpha0 = b.shfl_idx(alpha, head_lane0);
             Reg<f32> alpha1 = b.shfl_idx(alpha, head_lane1);
             for (uint32_t mt = 0; mt < d_tiles; ++mt) {
-                Acc& a = o[mt];
-                a = {b.mul(a[0], alpha0), b.mul(a[1], alpha1), b.mul(a[2], alpha0), b.mul(a[3], alpha1)};
-                const AFrag vt = b.ldmatrix<4, f16x2>(frag_at[slot + tile + mt * 32], true);
-                a = mma(b, lane, vt, pt_hi, a);
-                a = mma(b, lane, vt, pt_lo, a);
+                const Acc& a = o[mt];
+                Acc scaled{b.mul(a[0], alpha0), b.mul(a[1], alpha1), b.mul(a[2], alpha0), b.mul(a[3], alpha1)};
+                const AFrag vt = b.ldmatrix<4, f16x2>(at[tile + mt * 32], true);
+                scaled = mma(b, lane, vt, pt_hi, scaled);
+                scaled = mma(b, lane, vt, pt_lo, scaled);
+                for (uint32_t i = 0; i < 4; ++i) b.mov(o[mt][i], scaled[i]);
             }
-            // Every lane has read step s's slot: it may be refilled.
-            if (s + kStages < steps) {
-                b.bar_warp_sync();
-                stage(s + kStages);
-            }
-        }
+            // Every lane has read the slot: refill it with step + 2.
+            b.bar_warp_sync();
+            stage(b.add(step, kStages), slot);
+        });
 
         // The warp's state into its own ring: o[g][D] then {m, l}[g], rows g < group.
+        // The ring's last two groups (steps past the range, zero-filled) land before it is reused.
+        if (target.sm >= 80) b.cp_async_wait_all();
         l = b.add(l, b.shfl_bfly(l, 1u));
         l = b.add(l, b.shfl_bfly(l, 2u));
         b.bar_warp_sync();

@@ -66,6 +66,7 @@ struct DecodeAttention {
     uint32_t chunk = 0;       // tuning: positions per CTA (0: chosen by the plan)
     uint32_t unroll = 0;      // tuning: loads per lane in a group (0: chosen)
     uint32_t ctas_per_sm = 0; // tuning: CTAs per SM asked of ptxas (0: chosen)
+    uint32_t sms = 132;       // the GPU's SMs, which size the mma variant's split count (an H100's by default)
     std::string variant = "auto";  // tuning: auto, online, phased or mma (groups up to 8)
     DecodeAttentionPlan plan;
 
@@ -86,6 +87,12 @@ struct DecodeAttention {
     std::string notes() const;
     // K and V rows [lo, len) of every KV head, q read and out written once (scratch not counted).
     BenchWork bench_work() const;
+
+    // The chunks that hold the attended positions [lo, n): split c covers [first, last).
+    struct ChunkRange {
+        uint32_t split, first, last;
+    };
+    std::vector<ChunkRange> chunk_ranges(uint32_t lo, uint32_t n) const;
 
 private:
     ptxgen::Kernel build_staged(const ptxgen::Target& target) const;  // plan.staged
