@@ -345,3 +345,82 @@ TEST_CASE("decode_attention: bench_work counts the attended K and V rows, not th
     REQUIRE(windowed->bench_work());
     CHECK(windowed->bench_work()->bytes == 2ull * 2 * 100 * 64 * 2 + 2ull * 4 * 64 * 4 + 4);
 }
+
+TEST_CASE("decode_attention mma: the split count follows --sms, and the spans cover [lo, len) once") {
+    // 132 SMs x 3 CTAs / 8 KV heads: 49 CTAs per KV head at head_dim 128; 4 per SM at 64.
+    auto k = make({{"max-seq", "16384"}, {"variant", "mma"}});
+    const auto& a = dynamic_cast<const Instance<DecodeAttention>&>(*k).family();
+    CHECK(a.plan.max_splits == 49);
+    CHECK(k->launch_config().grid[0] == 49);
+    CHECK(k->name().find("_p49_mma") != std::string::npos);
+    CHECK(k->notes().find("132 SMs x 3 CTAs per SM / 8 KV heads") != std::string::npos);
+    auto small = make({{"max-seq", "16384"}, {"variant", "mma"}, {"sms", "20"}, {"head-dim", "64"}});
+    CHECK(dynamic_cast<const Instance<DecodeAttention>&>(*small).family().plan.max_splits == 10);
+    auto fixed = make({{"max-seq", "16384"}, {"variant", "mma"}, {"chunk", "256"}});
+    CHECK(dynamic_cast<const Instance<DecodeAttention>&>(*fixed).family().plan.max_splits == 64);
+    for (uint32_t len : {1u, 63u, 64u, 65u, 4096u, 9000u, 16384u}) {
+        for (uint32_t lo : {0u, 1u, 17u}) {
+            if (lo >= len) continue;
+            CAPTURE(len);
+            CAPTURE(lo);
+            const auto ranges = a.chunk_ranges(lo, len);
+            REQUIRE(!ranges.empty());
+            CHECK(ranges.size() <= a.plan.max_splits);
+            uint32_t next = lo;
+            for (size_t c = 0; c < ranges.size(); ++c) {
+                CHECK(ranges[c].split == c);
+                CHECK(ranges[c].first == next);
+                CHECK(ranges[c].last > ranges[c].first);
+                if (c + 1 < ranges.size()) CHECK((ranges[c].last - ranges[c].first) % 64 == 0);
+                next = ranges[c].last;
+            }
+            CHECK(next == len);
+        }
+    }
+}
+
+TEST_CASE("decode_attention mma: shapes and knobs it cannot take are refused with a clear message") {
+    CHECK_THROWS_WITH_AS(make({{"head-dim", "256"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"variant", "mma"}}),
+                         doctest::Contains("--variant mma takes --head-dim 64 or 128"), ptxsmith::Error);
+    CHECK_THROWS_WITH_AS(make({{"variant", "mma"}, {"unroll", "2"}}), doctest::Contains("not mma"), ptxsmith::Error);
+    CHECK_THROWS_WITH_AS(make({{"variant", "mma"}, {"chunk", "96"}}), doctest::Contains("multiple of 64"), ptxsmith::Error);
+    CHECK_THROWS_WITH_AS(make({{"q-heads", "32"}, {"kv-heads", "2"}, {"variant", "mma"}}),
+                         doctest::Contains("tune groups of at most 8"), ptxsmith::Error);
+}
+
+TEST_CASE("decode_attention mma: poison outside the range never reaches the output; replays reset the counters") {
+    // Spans of 64 from lo: the window starts mid-step and the last span is partial; 5 CTAs per
+    // KV head (sms 5 x 4 / 4 heads) so that len 300 fills every CTA and len 40 only one.
+    auto k = make({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "4"}, {"max-seq", "320"}, {"len", "300"},
+                   {"window", "250"}, {"sms", "5"}, {"variant", "mma"}});
+    const uint64_t seed = fresh_seed();
+    CAPTURE(seed);
+    std::vector<HostBuffer> clean = make_host_args(*k, seed);
+    std::vector<HostBuffer> poisoned = clean;
+    const uint16_t poison[] = {0x7bff, 0xfbff, 0x7c00, 0xfc00, 0x7e00};
+    for (size_t buffer : {kK, kV}) {
+        uint16_t* e = poisoned[buffer].as<uint16_t>();
+        for (uint32_t kv = 0; kv < 4; ++kv) {
+            for (uint32_t p = 0; p < 320; ++p) {
+                if (p >= 50 && p < 300) continue;
+                for (uint32_t i = 0; i < 64; ++i) e[(size_t{kv} * 320 + p) * 64 + i] = poison[(p + i) % 5];
+            }
+        }
+    }
+    std::vector<HostBuffer> host = poisoned;
+    Session s(*k, host);
+    s.launch(host);
+    check_against_reference(*k, clean, host);
+    for (uint32_t i = 0; i < 4; ++i) CHECK(host[kCounters].as<uint32_t>()[i] == 0u);
+    // A shorter length on the same scratch: one span.
+    set_len(host[kLen], 40);
+    s.upload(host[kLen], kLen);
+    std::vector<HostBuffer> shorter = host;
+    s.launch(host);
+    std::vector<HostBuffer> want = shorter;
+    k->reference(want);
+    Comparison c = compare_outputs(std::vector<HostBuffer>{host[kOut]}, std::vector<HostBuffer>{want[kOut]}, k->tolerance());
+    INFO(c.worst);
+    CHECK(c.pass);
+    for (uint32_t i = 0; i < 4; ++i) CHECK(host[kCounters].as<uint32_t>()[i] == 0u);
+}
