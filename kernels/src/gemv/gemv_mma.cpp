@@ -64,7 +64,6 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
     const std::vector<GlobalPtr>& w = params.w;
     const GlobalPtr xq = params.xq, xds = params.xds, y = params.y, yq = params.yq, yds = params.yds;
     b.reqntid(32 * plan.warps);
-    if (plan.ctas_per_sm) b.min_ctas_per_sm(plan.ctas_per_sm);
 
     Reg<u32> tid = b.tid_x();
     Reg<u32> lane = b.and_(tid, 31u);
@@ -144,44 +143,29 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
             zero};
         format->compute(step);
     };
-    // Loads super-block sb into the registers of `into` (which its compute has finished with):
-    // fresh registers and a move each, which ptxas folds into the load.
-    auto load_into = [&](Loaded& into, Reg<u32> sb) {
-        Loaded fresh = load(sb);
+    auto carry = [&](Loaded& to, const Loaded& from) {
         for (uint32_t m = 0; m < mats; ++m) {
             for (uint32_t h = 0; h < pairs; ++h) {
-                for (size_t i = 0; i < into[m][h].words.size(); ++i) b.mov(into[m][h].words[i], fresh[m][h].words[i]);
-                for (size_t i = 0; i < into[m][h].halves.size(); ++i) b.mov(into[m][h].halves[i], fresh[m][h].halves[i]);
+                for (size_t i = 0; i < to[m][h].words.size(); ++i) b.mov(to[m][h].words[i], from[m][h].words[i]);
+                for (size_t i = 0; i < to[m][h].halves.size(); ++i) b.mov(to[m][h].halves[i], from[m][h].halves[i]);
             }
         }
     };
 
-    // plan_mma keeps k_split <= superblocks, so every slice has a first super-block. The slice's
-    // remaining super-blocks sb = slice + split, ... go two per iteration with two register sets
-    // in turn (as in gemv_build.cpp): nothing is copied around the back edge, so no move waits
-    // for a load, and each set's loads have the other set's compute to arrive in.
-    Loaded current = load(b.mov<u32>(slice));
+    // plan_mma keeps k_split <= superblocks, so every slice has a first super-block.
+    Reg<u32> current_sb = b.mov<u32>(slice);
+    Loaded current = load(current_sb);
     // Only weights so far: the inputs and outputs come after the previous kernel finishes.
     if (target.sm >= 90) b.griddep_wait();
-    // remaining = (superblocks - 1 - slice) / split
-    Reg<u32> remaining = b.div(b.sub(b.mov<u32>(superblocks - 1), slice), split);
-    Reg<u32> first = b.add(slice, split);
-    b.for_range(first, b.mad_lo(b.and_(remaining, ~1u), split, first), 2 * split, [&](Reg<u32> sb) {
-        Loaded next = load(sb);
-        compute(current, b.sub(sb, split));
-        Reg<u32> after = b.add(sb, split);
-        load_into(current, after);
-        compute(next, sb);
-    }, Unroll{1});
-    // The last one or two: the slice's trailing super-block (when remaining is odd) and the one
-    // in `current`, which is super-block slice + split * (remaining & ~1).
-    Reg<u32> current_sb = b.mad_lo(b.and_(remaining, ~1u), split, slice);
-    b.if_else(b.setp(Cmp::ne, b.and_(remaining, 1u), 0u), [&] {
-        Reg<u32> last = b.add(current_sb, split);
-        Loaded next = load(last);
-        compute(current, current_sb);
-        compute(next, last);
-    }, [&] { compute(current, current_sb); });
+    if (superblocks > split) {
+        b.for_range(b.add(slice, split), superblocks, split, [&](Reg<u32> sb) {
+            Loaded next = load(sb);
+            compute(current, current_sb);
+            carry(current, next);
+            b.mov(current_sb, sb);
+        }, Unroll{1});
+    }
+    compute(current, current_sb);
 
     // The weights are read: the kernel that follows may launch and wait for this one's outputs.
     if (target.sm >= 90) b.griddep_launch_dependents();

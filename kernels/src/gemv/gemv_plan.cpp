@@ -81,9 +81,9 @@ GemvPlan plan_mma(const GemvShape& s, GemvPlan p) {
     if (s.weights == quant::GgmlType::q6_k && s.rows_per_warp == 32) {
         throw ptxsmith::Error("mma: Q6_K takes one m16 tile per warp (--rows 16)");
     }
-    if (s.unroll || s.unit_weights || s.stage >= 0) {
+    if (s.unroll || s.unit_weights || s.ctas_per_sm >= 0 || s.stage >= 0) {
         throw ptxsmith::Error("the mma strategy steps one super-block at a time: only --rows (16 or 32), --warps, "
-                              "--ksplit, --ctas-per-sm and --wcache tune it");
+                              "--ksplit and --wcache tune it");
     }
     if (s.rows_per_warp && s.rows_per_warp != 16 && s.rows_per_warp != 32) {
         throw ptxsmith::Error(fmt::format("mma: --rows must be 16 or 32 (one or two m16 tiles); got {}", s.rows_per_warp));
@@ -135,8 +135,6 @@ GemvPlan plan_mma(const GemvShape& s, GemvPlan p) {
                                                        : ptxgen::Evict::L1_evict_first;
     p.why += fmt::format("; {} warps x {} rows (m16 tiles) x {} vectors, K split {} ways, one super-block per step",
                          p.warps, p.rows_per_warp, s.batch, p.k_split);
-    p.ctas_per_sm = s.ctas_per_sm > 0 ? static_cast<uint32_t>(s.ctas_per_sm) : 0;
-    if (p.ctas_per_sm) p.why += fmt::format("; at least {} CTAs per SM asked of ptxas", p.ctas_per_sm);
     apply_prefetch_knobs(s, p);
     return p;
 }
