@@ -243,7 +243,7 @@ TEST_CASE("decode_attention: shapes the kernel cannot take are refused with a cl
     CHECK_THROWS_WITH_AS(make({{"head-dim", "256"}, {"q-heads", "16"}, {"kv-heads", "1"}, {"chunk", "128"}}),
                          doctest::Contains("shared memory"), ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"chunk", "48"}}), doctest::Contains("multiple of 32"), ptxsmith::Error);
-    CHECK_THROWS_WITH_AS(make({{"q-heads", "32"}, {"kv-heads", "2"}, {"unroll", "2"}}), doctest::Contains("--unroll, --ctas-per-sm and --variant tune groups of at most 8"),
+    CHECK_THROWS_WITH_AS(make({{"q-heads", "32"}, {"kv-heads", "2"}, {"unroll", "2"}}), doctest::Contains("--unroll, --ctas-per-sm, --stages and --variant tune groups of at most 8"),
                          ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"max-seq", "64"}, {"len", "65"}}), doctest::Contains("larger than --max-seq"),
                          ptxsmith::Error);
@@ -356,6 +356,11 @@ TEST_CASE("decode_attention mma: the split count follows --sms, and the spans co
     CHECK(k->notes().find("132 SMs x 3 CTAs per SM / 8 KV heads") != std::string::npos);
     auto small = make({{"max-seq", "16384"}, {"variant", "mma"}, {"sms", "20"}, {"head-dim", "64"}});
     CHECK(dynamic_cast<const Instance<DecodeAttention>&>(*small).family().plan.max_splits == 10);
+    // Deeper rings take more shared memory: 2 CTAs per SM with three steps, 1 with four.
+    auto three = make({{"max-seq", "16384"}, {"variant", "mma"}, {"stages", "3"}});
+    CHECK(dynamic_cast<const Instance<DecodeAttention>&>(*three).family().plan.max_splits == 33);
+    CHECK(three->name().find("_p33_n3_mma") != std::string::npos);
+    CHECK(three->launch_config().shared_bytes == 3 * 4 * 2 * 16 * 272);
     auto fixed = make({{"max-seq", "16384"}, {"variant", "mma"}, {"chunk", "256"}});
     CHECK(dynamic_cast<const Instance<DecodeAttention>&>(*fixed).family().plan.max_splits == 64);
     for (uint32_t len : {1u, 63u, 64u, 65u, 4096u, 9000u, 16384u}) {
@@ -384,6 +389,8 @@ TEST_CASE("decode_attention mma: shapes and knobs it cannot take are refused wit
                          doctest::Contains("--variant mma takes --head-dim 64 or 128"), ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"variant", "mma"}, {"unroll", "2"}}), doctest::Contains("not mma"), ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"variant", "mma"}, {"chunk", "96"}}), doctest::Contains("multiple of 64"), ptxsmith::Error);
+    CHECK_THROWS_WITH_AS(make({{"variant", "mma"}, {"stages", "1"}}), doctest::Contains("not 2, 3 or 4"), ptxsmith::Error);
+    CHECK_THROWS_WITH_AS(make({{"stages", "3"}}), doctest::Contains("--stages tunes the mma variant"), ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"q-heads", "32"}, {"kv-heads", "2"}, {"variant", "mma"}}),
                          doctest::Contains("tune groups of at most 8"), ptxsmith::Error);
 }

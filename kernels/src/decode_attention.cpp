@@ -72,22 +72,25 @@ DecodeAttentionPlan plan_staged(uint32_t head_dim, uint32_t group, uint32_t max_
 }
 
 // The mma variant: per CTA W warps, each walking its slice of the chunk kKeyTile positions at a
-// time through a two-step shared-memory ring.
+// time through its own shared-memory ring of `stages` steps.
 DecodeAttentionPlan plan_mma(const DecodeAttention& a) {
     const uint32_t head_dim = a.head_dim, group = a.group();
     if (head_dim > 128) throw ptxsmith::Error("decode_attention: --variant mma takes --head-dim 64 or 128");
     if (a.unroll) throw ptxsmith::Error("decode_attention: --unroll tunes the phased and online variants, not mma");
+    if (a.stages == 1 || a.stages > 4) throw ptxsmith::Error(fmt::format("decode_attention: --stages {} is not 2, 3 or 4", a.stages));
     DecodeAttentionPlan p;
     p.mma = true;
     p.warps = 4;
     p.lanes_per_row = head_dim / 8;
     p.rows_per_step = 32 / p.lanes_per_row;
     p.unroll = 0;
+    p.stages = a.stages ? a.stages : 2;
     const uint32_t unit = p.warps * decode_detail::kKeyTile;  // positions of one step of every warp
-    const uint32_t shared = decode_detail::mma_shared_bytes(head_dim, p.warps);
-    // CTAs of this kernel that one SM holds: shared memory allows 3 at head_dim 128 (69,632 bytes
-    // each of 228 KB), registers 3 (ptxas 13.0, sm_90: 159 per thread) and 4 at head_dim 64.
-    const uint32_t per_sm = head_dim == 128 ? 3 : 4;
+    const uint32_t shared = decode_detail::mma_shared_bytes(head_dim, p.warps, p.stages);
+    // CTAs of this kernel that one SM holds: registers allow 3 at head_dim 128 (ptxas 13.0, sm_90:
+    // 157 per thread) and 4 at 64; shared memory (227 KB for a CTA's use, 1 KB of it reserved per
+    // CTA) 3 at head_dim 128 with two stages (69,632 bytes each), 2 with three, 1 with four.
+    const uint32_t per_sm = std::max(1u, std::min(head_dim == 128 ? 3u : 4u, 232448u / (shared + 1024)));
     if (a.chunk != 0) {
         if (a.chunk % unit != 0) {
             throw ptxsmith::Error(fmt::format("decode_attention: --variant mma needs --chunk a multiple of {} ({} warps x "
@@ -104,14 +107,14 @@ DecodeAttentionPlan plan_mma(const DecodeAttention& a) {
         "mma: the group's {} query heads as the rows of m16n8k16 tensor-core products (scores Q K^T and P V, q and p "
         "split into f16 hi + lo); {} CTAs per KV head ({}), which split the attended positions at run time into "
         "spans of a multiple of {} (every working CTA the same work at any length; {} positions each at len = {}); {} "
-        "warps, each walking a quarter of its CTA's span {} positions at a time through its own two-step ring of K "
+        "warps, each walking a quarter of its CTA's span {} positions at a time through its own ring of {} steps of K "
         "and V rows in shared memory (cp.async, {} bytes per CTA){}. Only positions [max(0, len - window), len) are "
         "read; the last CTA combines the partials {} chunks per round trip",
         group, p.max_splits,
         a.chunk != 0 ? fmt::format("ceil({} / --chunk {})", a.max_seq, a.chunk)
                      : fmt::format("{} SMs x {} CTAs per SM / {} KV heads, at most ceil({} / {})", a.sms, per_sm,
                                    a.kv_heads, a.max_seq, unit),
-        unit, p.chunk, a.max_seq, p.warps, decode_detail::kKeyTile, shared,
+        unit, p.chunk, a.max_seq, p.warps, decode_detail::kKeyTile, p.stages, shared,
         p.ctas_per_sm ? fmt::format(", at least {} CTAs per SM asked of ptxas", p.ctas_per_sm) : std::string(),
         decode_detail::kCombineBatch);
     return p;
@@ -128,12 +131,13 @@ DecodeAttentionPlan plan_decode_attention(const DecodeAttention& a) {
         throw ptxsmith::Error(fmt::format("decode_attention: --chunk {} is not a multiple of 32", chunk));
     }
     if (group > kMaxRegisterGroup) {
-        if (a.unroll || a.ctas_per_sm || a.variant != "auto") {
-            throw ptxsmith::Error("decode_attention: --unroll, --ctas-per-sm and --variant tune groups of at most 8 query heads per KV head");
+        if (a.unroll || a.ctas_per_sm || a.stages || a.variant != "auto") {
+            throw ptxsmith::Error("decode_attention: --unroll, --ctas-per-sm, --stages and --variant tune groups of at most 8 query heads per KV head");
         }
         return plan_staged(head_dim, group, max_seq, chunk);
     }
     if (a.variant == "mma") return plan_mma(a);
+    if (a.stages) throw ptxsmith::Error("decode_attention: --stages tunes the mma variant (--variant mma)");
     DecodeAttentionPlan p;
     p.warps = 4;
     p.lanes_per_row = head_dim / 8;
@@ -203,6 +207,9 @@ FamilyInfo DecodeAttention::info() {
                        "SMs of the GPU the mma variant's split count is sized for (the model runner passes its "
                        "device's; 132: an H100 SXM)",
                        "132", 1, 1024, {}},
+             ParamSpec{"stages", ParamKind::integer,
+                       "tuning, mma variant: steps of 16 positions in each warp's shared-memory ring, 2 to 4 (0: 2)", "0",
+                       0, 4, {}},
              ParamSpec{"variant", ParamKind::choice,
                        "tuning, groups up to 8: online (K and V together, a running softmax per lane), mma (tensor "
                        "cores, K and V staged by cp.async; head_dim up to 128) or phased "
@@ -236,6 +243,8 @@ FamilyInfo DecodeAttention::info() {
                     {"window", "7"}, {"chunk", "64"}, {"variant", "mma"}}),
              shape({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "1"}, {"max-seq", "64"}, {"len", "1"},
                     {"variant", "mma"}}),
+             shape({{"head-dim", "128"}, {"q-heads", "4"}, {"kv-heads", "2"}, {"max-seq", "300"}, {"len", "290"},
+                    {"sms", "4"}, {"stages", "3"}, {"variant", "mma"}}),
              // Groups above 8 (the staged variant): one pass per warp, several passes, idle warps.
              shape({{"head-dim", "64"}, {"q-heads", "24"}, {"kv-heads", "2"}, {"max-seq", "100"}, {"len", "77"},
                     {"chunk", "32"}}),
@@ -277,6 +286,7 @@ DecodeAttention DecodeAttention::from(const ParamValues& v) {
     a.ctas_per_sm = static_cast<uint32_t>(v.integer("ctas-per-sm"));
     a.variant = v.text("variant");
     a.sms = static_cast<uint32_t>(v.integer("sms"));
+    a.stages = static_cast<uint32_t>(v.integer("stages"));
     if (a.q_heads % a.kv_heads != 0) {
         throw ptxsmith::Error(fmt::format("decode_attention: --q-heads {} is not a multiple of --kv-heads {}", a.q_heads,
                                           a.kv_heads));
@@ -295,7 +305,9 @@ double DecodeAttention::effective_scale() const {
 std::string DecodeAttention::name() const {
     // The plan follows from the shape; tuning knobs that override it are named.
     return fmt::format("decode_attention_d{}_q{}_kv{}_s{}_w{}_sc{}_c{}{}{}{}{}", head_dim, q_heads, kv_heads, max_seq, window,
-                       name_number(scale), plan.chunk, plan.mma ? fmt::format("_p{}", plan.max_splits) : std::string(),
+                       name_number(scale), plan.chunk,
+                       plan.mma ? fmt::format("_p{}{}", plan.max_splits, stages ? fmt::format("_n{}", stages) : std::string())
+                                : std::string(),
                        unroll ? fmt::format("_u{}", unroll) : std::string(),
                        ctas_per_sm ? fmt::format("_o{}", ctas_per_sm) : std::string(),
                        variant != "auto" ? "_" + variant : std::string());
@@ -305,7 +317,7 @@ LaunchConfig DecodeAttention::launch_config() const {
     LaunchConfig c;
     c.grid = {plan.max_splits, kv_heads, 1};
     c.block = {32 * plan.warps, 1, 1};
-    if (plan.mma) c.shared_bytes = decode_detail::mma_shared_bytes(head_dim, plan.warps);
+    if (plan.mma) c.shared_bytes = decode_detail::mma_shared_bytes(head_dim, plan.warps, plan.stages);
     return c;
 }
 

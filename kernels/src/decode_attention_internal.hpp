@@ -18,9 +18,9 @@ inline constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 inline constexpr uint32_t kCombineBatch = 16;
 
 // The mma variant (decode_attention_mma.cpp): positions per warp step, and the dynamic shared
-// memory of a CTA (each warp's two-step ring of K and V rows).
+// memory of a CTA (each warp's ring of `stages` steps of K and V rows).
 inline constexpr uint32_t kKeyTile = 16;
-uint32_t mma_shared_bytes(uint32_t head_dim, uint32_t warps);
+uint32_t mma_shared_bytes(uint32_t head_dim, uint32_t warps, uint32_t stages);
 
 inline uint32_t log2_exact(uint32_t v) { return static_cast<uint32_t>(std::countr_zero(v)); }
 

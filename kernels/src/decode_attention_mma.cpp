@@ -18,10 +18,11 @@
 // Precision: f16 operands would cost 2^-11 relative on q and on p, more than the family's 1e-4,
 // so q (pre-scaled by scale * log2 e) and p are each split into f16 hi + lo (x = hi + lo to
 // 2^-22) and every product is taken twice; the tensor cores have the time to spare.
-// Staging: each warp has its own ring of two stages (K tile, V tile of Bk rows, rows padded by 16
+// Staging: each warp has its own ring of N = plan.stages steps (2 by default, --stages; K tile, V
+// tile of Bk rows each, rows padded by 16
 // bytes so that the 8 rows an ldmatrix phase reads fall in distinct banks). Lane l copies 16-byte
 // chunk l % (D / 8) of rows l / (D / 8), + 32 / (D / 8), ... with cp.async; rows outside [lo, len)
-// are zero-filled and read nothing. Step s + 2 is issued once every lane has read step s
+// are zero-filled and read nothing. Step s + N is issued once every lane has read step s
 // (bar.warp.sync); step s is awaited (cp.async.wait_group, then bar.warp.sync so that every lane's
 // copies are visible to the warp) before it is used. No CTA barrier until the end.
 // Softmax: lane (g, t) = (lane / 4, lane % 4) holds head g's scores of positions 2t, 2t + 1,
@@ -48,7 +49,6 @@ using namespace mma_detail;
 
 namespace {
 
-constexpr uint32_t kStages = 2;    // steps of each warp's ring
 
 // x as f16 hi + lo (both round to nearest): x - hi is exact in f32, so hi + lo is x to 2^-22.
 std::array<Reg<f16x2>, 2> split_pair(KernelBuilder& b, Reg<f32> x0, Reg<f32> x1) {
@@ -63,13 +63,16 @@ std::array<Reg<f16x2>, 2> split_pair(KernelBuilder& b, Reg<f32> x0, Reg<f32> x1)
 
 namespace decode_detail {
 
-uint32_t mma_shared_bytes(uint32_t head_dim, uint32_t warps) { return warps * kStages * 2 * kKeyTile * (2 * head_dim + 16); }
+uint32_t mma_shared_bytes(uint32_t head_dim, uint32_t warps, uint32_t stages) {
+    return warps * stages * 2 * kKeyTile * (2 * head_dim + 16);
+}
 
 }  // namespace decode_detail
 
 Kernel DecodeAttention::build_mma(const Target& target) const {
     const uint32_t D = head_dim, G = group(), S = plan.max_splits, W = plan.warps;
-    const uint32_t pitch = 2 * D + 16, tile = kKeyTile * pitch, stage_bytes = 2 * tile, ring = kStages * stage_bytes;
+    const uint32_t N = plan.stages;  // steps in each warp's ring
+    const uint32_t pitch = 2 * D + 16, tile = kKeyTile * pitch, stage_bytes = 2 * tile, ring = N * stage_bytes;
     const uint32_t chunks_per_row = D / 8, rows_per_pass = 32 / chunks_per_row, passes = kKeyTile / rows_per_pass;
     const uint32_t k_steps = D / 16, d_tiles = D / 16, span_unit = W * kKeyTile;
     const uint64_t ml_base_bytes = uint64_t{kv_heads} * S * G * D * 4;
@@ -126,8 +129,7 @@ Kernel DecodeAttention::build_mma(const Target& target) const {
             }
             if (target.sm >= 80) b.cp_async_commit();
         };
-        stage(b.mov<u32>(0u), b.mov<u32>(0u));
-        stage(b.mov<u32>(1u), b.mov<u32>(stage_bytes));
+        for (uint32_t i = 0; i < N; ++i) stage(b.mov<u32>(i), b.mov<u32>(i * stage_bytes));
 
         // q of head g (rows past the group are zero), pre-scaled, as hi and lo A fragments.
         Reg<f32> zero = b.mov<f32>(0.0f);
@@ -167,10 +169,10 @@ Kernel DecodeAttention::build_mma(const Target& target) const {
         Reg<u32> lane_key = b.add(first, b.shl(t4, 1u));
 
         b.for_range(0u, steps, 1, [&](Reg<u32> step) {
-            // Every step commits one group, so one may stay pending: step's own has landed.
-            if (target.sm >= 80) b.cp_async_wait(kStages - 1);
+            // Every step commits one group, so N - 1 may stay pending: step's own has landed.
+            if (target.sm >= 80) b.cp_async_wait(N - 1);
             b.bar_warp_sync();
-            Reg<u32> slot = b.mul_lo(b.and_(step, 1u), stage_bytes);
+            Reg<u32> slot = b.mul_lo(N == 2 ? b.and_(step, 1u) : b.rem(step, N), stage_bytes);
             SharedPtr at = b.offset(frag_at, slot);
             // S = Q K^T, hi and lo parts of q.
             std::array<Acc, 2> sc{zero_acc, zero_acc};
@@ -214,9 +216,9 @@ Kernel DecodeAttention::build_mma(const Target& target) const {
                 scaled = mma(b, lane, vt, pt_lo, scaled);
                 for (uint32_t i = 0; i < 4; ++i) b.mov(o[mt][i], scaled[i]);
             }
-            // Every lane has read the slot: refill it with step + 2.
+            // Every lane has read the slot: refill it with step + N.
             b.bar_warp_sync();
-            stage(b.add(step, kStages), slot);
+            stage(b.add(step, N), slot);
         });
 
         // The warp's state into its own ring: o[g][D] then {m, l}[g], rows g < group.
