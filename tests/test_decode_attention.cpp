@@ -418,10 +418,15 @@ TEST_CASE("decode_attention mma: poison outside the range never reaches the outp
     Session s(*k, host);
     s.launch(host);
     check_against_reference(*k, clean, host);
+    for (size_t i = 0; i < host[kOut].spec.count; ++i) CHECK(std::isfinite(floats(host[kOut])[i]));
     for (uint32_t i = 0; i < 4; ++i) CHECK(host[kCounters].as<uint32_t>()[i] == 0u);
-    // A shorter length on the same scratch: one span.
+    // A shorter length on the same scratch (one span), over clean K and V: rows 0..39 held poison.
     set_len(host[kLen], 40);
     s.upload(host[kLen], kLen);
+    host[kK] = clean[kK];
+    host[kV] = clean[kV];
+    s.upload(host[kK], kK);
+    s.upload(host[kV], kV);
     std::vector<HostBuffer> shorter = host;
     s.launch(host);
     std::vector<HostBuffer> want = shorter;
@@ -429,5 +434,6 @@ TEST_CASE("decode_attention mma: poison outside the range never reaches the outp
     Comparison c = compare_outputs(std::vector<HostBuffer>{host[kOut]}, std::vector<HostBuffer>{want[kOut]}, k->tolerance());
     INFO(c.worst);
     CHECK(c.pass);
+    for (size_t i = 0; i < host[kOut].spec.count; ++i) CHECK(std::isfinite(floats(host[kOut])[i]));
     for (uint32_t i = 0; i < 4; ++i) CHECK(host[kCounters].as<uint32_t>()[i] == 0u);
 }

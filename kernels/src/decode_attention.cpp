@@ -245,6 +245,11 @@ FamilyInfo DecodeAttention::info() {
                     {"variant", "mma"}}),
              shape({{"head-dim", "128"}, {"q-heads", "4"}, {"kv-heads", "2"}, {"max-seq", "300"}, {"len", "290"},
                     {"sms", "4"}, {"stages", "3"}, {"variant", "mma"}}),
+             // Six steps per warp (spans of 384 over 2 CTAs per KV head): every ring slot refilled.
+             shape({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "1200"}, {"len", "1111"},
+                    {"window", "700"}, {"sms", "1"}, {"variant", "mma"}}),
+             shape({{"head-dim", "64"}, {"q-heads", "6"}, {"kv-heads", "2"}, {"max-seq", "1200"}, {"len", "1111"},
+                    {"window", "700"}, {"sms", "1"}, {"stages", "3"}, {"variant", "mma"}}),
              // Groups above 8 (the staged variant): one pass per warp, several passes, idle warps.
              shape({{"head-dim", "64"}, {"q-heads", "24"}, {"kv-heads", "2"}, {"max-seq", "100"}, {"len", "77"},
                     {"chunk", "32"}}),

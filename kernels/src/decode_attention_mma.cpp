@@ -2,9 +2,11 @@
 // head and head_dim 64 or 128 (layout and combine protocol: decode_attention.hpp; the merge of the
 // warps and the combine it shares with the online variant: decode_attention_build.cpp).
 //
-// CTA (c, kv) of W = 4 warps owns positions [c * chunk, (c + 1) * chunk) of KV head kv; warp w
-// takes the contiguous slice [w * chunk / W, ...) and walks it in steps of Bk = 16 positions with
-// two m16n8k16 tensor-core products per step:
+// CTA (c, kv) of W = 4 warps owns span c of KV head kv: the attended positions [lo, len) are cut
+// at run time into spans of a multiple of 64 from lo, as few as fill the grid's S CTAs per KV head
+// (plan_mma sizes S for the GPU's SMs), span c being [lo + c * span, lo + (c + 1) * span) cut at
+// len. Warp w takes the contiguous quarter [w * span / W, ...) of it and walks it in steps of
+// Bk = 16 positions with two m16n8k16 tensor-core products per step:
 //   S (16 x 16: heads x positions) = Q K^T   Q's rows are the group's query heads (rows 0 ..
 //        group - 1, the rest zero); K's B fragments by ldmatrix from the warp's shared copy.
 //   O^T (D x 8: dims x heads) += V^T P^T     V^T's A fragments by ldmatrix.trans from the same
@@ -77,10 +79,6 @@ Kernel DecodeAttention::build_mma(const Target& target) const {
     const uint32_t k_steps = D / 16, d_tiles = D / 16, span_unit = W * kKeyTile;
     const uint64_t ml_base_bytes = uint64_t{kv_heads} * S * G * D * 4;
     const float q_scale = static_cast<float>(effective_scale()) * kLog2e;
-    if (G > 8 || D > 128) {
-        throw ptxsmith::Error(fmt::format("decode_attention: the mma variant takes groups up to 8 and head_dim up to 128 "
-                                          "(got group {}, head_dim {})", G, D));
-    }
 
     KernelBuilder b(name(), target);
     Frame f = begin_frame(b, target, {32 * W, max_seq, window, plan.chunk, plan.ctas_per_sm, ml_base_bytes});
