@@ -94,6 +94,21 @@ void check_poisoned_run(const KernelInstance& k) {
 
 void set_len(HostBuffer& b, int32_t len) { std::memcpy(b.bytes.data(), &len, 4); }
 
+// Huge finite values, infinities and NaNs in every K and V row outside [lo, len).
+void poison_outside(std::vector<HostBuffer>& host, uint32_t kv_heads, uint32_t max_seq, uint32_t head_dim, uint32_t lo,
+                    uint32_t len) {
+    const uint16_t poison[] = {0x7bff, 0xfbff, 0x7c00, 0xfc00, 0x7e00};
+    for (size_t buffer : {kK, kV}) {
+        uint16_t* e = host[buffer].as<uint16_t>();
+        for (uint32_t kv = 0; kv < kv_heads; ++kv) {
+            for (uint32_t p = 0; p < max_seq; ++p) {
+                if (p >= lo && p < len) continue;
+                for (uint32_t i = 0; i < head_dim; ++i) e[(size_t{kv} * max_seq + p) * head_dim + i] = poison[(p + i) % 5];
+            }
+        }
+    }
+}
+
 const float* floats(const HostBuffer& b) { return b.as<float>(); }
 
 }  // namespace
@@ -183,17 +198,7 @@ TEST_CASE("decode_attention: positions outside [len - window, len) never reach t
         CAPTURE(seed);
         std::vector<HostBuffer> clean = make_host_args(*k, seed);
         std::vector<HostBuffer> poisoned = clean;
-        // Huge finite values, infinities and NaNs in K and V outside the attended range.
-        const uint16_t poison[] = {0x7bff, 0xfbff, 0x7c00, 0xfc00, 0x7e00};
-        for (size_t buffer : {kK, kV}) {
-            uint16_t* e = poisoned[buffer].as<uint16_t>();
-            for (uint32_t kv = 0; kv < 2; ++kv) {
-                for (uint32_t p = 0; p < 96; ++p) {
-                    if (p >= lo && p < static_cast<uint32_t>(c.len)) continue;
-                    for (uint32_t i = 0; i < d; ++i) e[(size_t{kv} * 96 + p) * d + i] = poison[(p + i) % 5];
-                }
-            }
-        }
+        poison_outside(poisoned, 2, 96, d, lo, static_cast<uint32_t>(c.len));
         const std::vector<HostBuffer> want = run_once(*k, clean);
         const std::vector<HostBuffer> got = run_once(*k, poisoned);
         check_against_reference(*k, clean, want);
@@ -311,16 +316,7 @@ TEST_CASE("decode_attention: a large group ignores poison outside the range and 
         CAPTURE(seed);
         std::vector<HostBuffer> clean = make_host_args(*k, seed);
         std::vector<HostBuffer> poisoned = clean;
-        const uint16_t poison[] = {0x7bff, 0xfbff, 0x7c00, 0xfc00, 0x7e00};
-        for (size_t buffer : {kK, kV}) {
-            uint16_t* e = poisoned[buffer].as<uint16_t>();
-            for (uint32_t kv = 0; kv < 2; ++kv) {
-                for (uint32_t p = 0; p < 96; ++p) {
-                    if (p >= 21 && p < 71) continue;
-                    for (uint32_t i = 0; i < d; ++i) e[(size_t{kv} * 96 + p) * d + i] = poison[(p + i) % 5];
-                }
-            }
-        }
+        poison_outside(poisoned, 2, 96, d, 21, 71);
         std::vector<HostBuffer> got = poisoned;
         Session s(*k, got);
         s.launch(got);
@@ -404,16 +400,7 @@ TEST_CASE("decode_attention mma: poison outside the range never reaches the outp
     CAPTURE(seed);
     std::vector<HostBuffer> clean = make_host_args(*k, seed);
     std::vector<HostBuffer> poisoned = clean;
-    const uint16_t poison[] = {0x7bff, 0xfbff, 0x7c00, 0xfc00, 0x7e00};
-    for (size_t buffer : {kK, kV}) {
-        uint16_t* e = poisoned[buffer].as<uint16_t>();
-        for (uint32_t kv = 0; kv < 4; ++kv) {
-            for (uint32_t p = 0; p < 320; ++p) {
-                if (p >= 50 && p < 300) continue;
-                for (uint32_t i = 0; i < 64; ++i) e[(size_t{kv} * 320 + p) * 64 + i] = poison[(p + i) % 5];
-            }
-        }
-    }
+    poison_outside(poisoned, 4, 320, 64, 50, 300);
     std::vector<HostBuffer> host = poisoned;
     Session s(*k, host);
     s.launch(host);
