@@ -365,16 +365,25 @@ TEST_CASE("decode_attention mma: the split count follows --sms, and the spans co
             CAPTURE(len);
             CAPTURE(lo);
             const auto ranges = a.chunk_ranges(lo, len);
-            REQUIRE(!ranges.empty());
-            CHECK(ranges.size() <= a.plan.max_splits);
-            uint32_t next = lo;
+            // Every CTA that can have a step of 16 positions has one, and whole steps are dealt
+            // evenly: spans differ by at most one step (the last may end mid-step, at len).
+            const uint32_t steps = (len - lo + 15) / 16;
+            REQUIRE(ranges.size() == std::min(a.plan.max_splits, steps));
+            uint32_t next = lo, fewest = steps, most = 0;
             for (size_t c = 0; c < ranges.size(); ++c) {
                 CHECK(ranges[c].split == c);
                 CHECK(ranges[c].first == next);
                 CHECK(ranges[c].last > ranges[c].first);
-                if (c + 1 < ranges.size()) CHECK((ranges[c].last - ranges[c].first) % 64 == 0);
+                CHECK((ranges[c].first - lo) % 16 == 0);
+                const uint32_t span_steps = (ranges[c].last - ranges[c].first + 15) / 16;
+                if (c + 1 < ranges.size()) {
+                    CHECK((ranges[c].last - ranges[c].first) % 16 == 0);
+                    fewest = std::min(fewest, span_steps);
+                    most = std::max(most, span_steps);
+                }
                 next = ranges[c].last;
             }
+            if (ranges.size() > 1) CHECK(most - fewest <= 1);
             CHECK(next == len);
         }
     }
@@ -392,8 +401,9 @@ TEST_CASE("decode_attention mma: shapes and knobs it cannot take are refused wit
 }
 
 TEST_CASE("decode_attention mma: poison outside the range never reaches the output; replays reset the counters") {
-    // Spans of 64 from lo: the window starts mid-step and the last span is partial; 5 CTAs per
-    // KV head (sms 5 x 4 / 4 heads) so that len 300 fills every CTA and len 40 only one.
+    // Steps of 16 from lo: the window starts mid-step and the last span ends mid-step; 5 CTAs per
+    // KV head (sms 5 x 4 / 4 heads) share len 300's 16 steps (3 or 4 each, so some warps have
+    // none), and len 40's 3 steps go to the first three CTAs only.
     auto k = make({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "4"}, {"max-seq", "320"}, {"len", "300"},
                    {"window", "250"}, {"sms", "5"}, {"variant", "mma"}});
     const uint64_t seed = fresh_seed();
@@ -407,7 +417,7 @@ TEST_CASE("decode_attention mma: poison outside the range never reaches the outp
     check_against_reference(*k, clean, host);
     for (size_t i = 0; i < host[kOut].spec.count; ++i) CHECK(std::isfinite(floats(host[kOut])[i]));
     for (uint32_t i = 0; i < 4; ++i) CHECK(host[kCounters].as<uint32_t>()[i] == 0u);
-    // A shorter length on the same scratch (one span), over clean K and V: rows 0..39 held poison.
+    // A shorter length on the same scratch (three spans), over clean K and V: rows 0..39 held poison.
     set_len(host[kLen], 40);
     s.upload(host[kLen], kLen);
     host[kK] = clean[kK];

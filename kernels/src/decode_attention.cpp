@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -101,28 +102,30 @@ DecodeAttentionPlan plan_mma(const DecodeAttention& a) {
     } else {
         p.max_splits = std::clamp(a.sms * per_sm / a.kv_heads, 1u, ceil_div(a.max_seq, unit));
     }
-    p.chunk = ceil_div(ceil_div(a.max_seq, p.max_splits), unit) * unit;  // the span at len = max_seq
+    // The longest span, at len = max_seq: whole steps dealt evenly to the S CTAs.
+    p.chunk = ceil_div(ceil_div(a.max_seq, decode_detail::kKeyTile), p.max_splits) * decode_detail::kKeyTile;
     p.ctas_per_sm = a.ctas_per_sm;
     p.why = fmt::format(
         "mma: the group's {} query heads as the rows of m16n8k16 tensor-core products (scores Q K^T and P V, q and p "
-        "split into f16 hi + lo); {} CTAs per KV head ({}), which split the attended positions at run time into "
-        "spans of a multiple of {} (every working CTA the same work at any length; {} positions each at len = {}); {} "
-        "warps, each walking a quarter of its CTA's span {} positions at a time through its own ring of {} steps of K "
+        "split into f16 hi + lo); {} CTAs per KV head ({}), to which the attended positions are dealt at run time "
+        "in whole steps of {} as evenly as they go (every SM the same work at any length; at most {} positions "
+        "per CTA at len = {}); {} warps, each walking a quarter of its CTA's steps {} positions at a time through its own ring of {} steps of K "
         "and V rows in shared memory (cp.async, {} bytes per CTA){}. Only positions [max(0, len - window), len) are "
-        "read; the last CTA combines the partials {} chunks per round trip",
+        "read",
         group, p.max_splits,
         a.chunk != 0 ? fmt::format("ceil({} / --chunk {})", a.max_seq, a.chunk)
                      : fmt::format("{} SMs x {} CTAs per SM / {} KV heads, at most ceil({} / {})", a.sms, per_sm,
                                    a.kv_heads, a.max_seq, unit),
-        unit, p.chunk, a.max_seq, p.warps, decode_detail::kKeyTile, p.stages, shared,
-        p.ctas_per_sm ? fmt::format(", at least {} CTAs per SM asked of ptxas", p.ctas_per_sm) : std::string(),
-        decode_detail::kCombineBatch);
+        decode_detail::kKeyTile, p.chunk, a.max_seq, p.warps, decode_detail::kKeyTile, p.stages, shared,
+        p.ctas_per_sm ? fmt::format(", at least {} CTAs per SM asked of ptxas", p.ctas_per_sm) : std::string());
     return p;
 }
 
 }  // namespace
 
-DecodeAttentionPlan plan_decode_attention(const DecodeAttention& a) {
+namespace {
+
+DecodeAttentionPlan plan_variant(const DecodeAttention& a) {
     const uint32_t head_dim = a.head_dim, group = a.group(), max_seq = a.max_seq, chunk = a.chunk;
     if (head_dim != 64 && head_dim != 128 && head_dim != 256) {
         throw ptxsmith::Error(fmt::format("decode_attention: --head-dim {} is not 64, 128 or 256", head_dim));
@@ -171,13 +174,28 @@ DecodeAttentionPlan plan_decode_attention(const DecodeAttention& a) {
         "{}; chunk {} positions per CTA ({}), so max_splits = ceil({} / {}) = {} CTAs per KV head; "
         "{} warps, {} lanes per position (16-byte f16 loads), {} positions per warp and load, "
         "{} loads{} per lane in each of two groups in flight{}. Only positions [max(0, len - window), len) "
-        "are read; the last CTA combines the partials {} chunks per round trip",
+        "are read",
         p.online ? "online: K and V loaded together, a running softmax per lane, rows and warps merged at the end"
                  : "phased: the chunk's scores to shared memory, its softmax, then the V product",
         p.chunk, chunk != 0 ? "--chunk" : "fixed: enough CTAs to fill the GPU from len ~4096, few partials to combine",
         max_seq, p.chunk, p.max_splits, p.warps, p.lanes_per_row, p.rows_per_step, p.unroll, p.online ? " of K and of V" : "",
-        p.ctas_per_sm ? fmt::format(", at least {} CTAs per SM asked of ptxas", p.ctas_per_sm) : std::string(),
-        decode_detail::kCombineBatch);
+        p.ctas_per_sm ? fmt::format(", at least {} CTAs per SM asked of ptxas", p.ctas_per_sm) : std::string());
+    return p;
+}
+
+}  // namespace
+
+DecodeAttentionPlan plan_decode_attention(const DecodeAttention& a) {
+    if (a.combine_group != 0 && (a.combine_group < 2 || !std::has_single_bit(a.combine_group))) {
+        throw ptxsmith::Error(fmt::format("decode_attention: --combine-group {} is not a power of two from 2", a.combine_group));
+    }
+    DecodeAttentionPlan p = plan_variant(a);
+    p.combine_group = a.combine_group ? a.combine_group : decode_detail::kCombineGroup;
+    const uint32_t groups = decode_detail::combine_groups(p.max_splits, p.combine_group);
+    p.why += groups > 1 ? fmt::format("; the combine has two levels: the last CTA of each group of {} chunks merges their "
+                                      "partials into a group record, the last of the {} groups merges those",
+                                      p.combine_group, groups)
+                        : fmt::format("; the last CTA merges the partials, {} per round trip", decode_detail::kCombineBatch);
     return p;
 }
 
@@ -210,6 +228,10 @@ FamilyInfo DecodeAttention::info() {
              ParamSpec{"stages", ParamKind::integer,
                        "tuning, mma variant: steps of 16 positions in each warp's shared-memory ring, 2 to 4 (0: 2)", "0",
                        0, 4, {}},
+             ParamSpec{"combine-group", ParamKind::integer,
+                       "tuning: chunks whose partials the last of them merges first, a power of two (0: chosen, 8); "
+                       "as many as the CTAs per KV head: one level of combine",
+                       "0", 0, 1024, {}},
              ParamSpec{"variant", ParamKind::choice,
                        "tuning, groups up to 8: online (K and V together, a running softmax per lane), mma (tensor "
                        "cores, K and V staged by cp.async; head_dim up to 128) or phased "
@@ -230,7 +252,10 @@ FamilyInfo DecodeAttention::info() {
                     {"window", "100"}, {"chunk", "64"}}),
              shape({{"head-dim", "256"}, {"q-heads", "2"}, {"kv-heads", "1"}, {"max-seq", "48"}, {"len", "48"},
                     {"chunk", "32"}}),
-             // The online variant: ten chunks (two batches of the combine) under a window; head_dim 256.
+             // Twenty chunks: the combine's two levels, the first group wholly outside the window.
+             shape({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "640"}, {"len", "600"},
+                    {"window", "100"}, {"chunk", "32"}}),
+             // The online variant: ten chunks (two groups of the combine) under a window; head_dim 256.
              shape({{"head-dim", "128"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "300"}, {"len", "290"},
                     {"window", "200"}, {"chunk", "32"}, {"variant", "online"}}),
              shape({{"head-dim", "256"}, {"q-heads", "4"}, {"kv-heads", "2"}, {"max-seq", "64"}, {"len", "50"},
@@ -245,7 +270,7 @@ FamilyInfo DecodeAttention::info() {
                     {"variant", "mma"}}),
              shape({{"head-dim", "128"}, {"q-heads", "4"}, {"kv-heads", "2"}, {"max-seq", "300"}, {"len", "290"},
                     {"sms", "4"}, {"stages", "3"}, {"variant", "mma"}}),
-             // Six steps per warp (spans of 384 over 2 CTAs per KV head): every ring slot refilled.
+             // 44 steps over 2 CTAs per KV head, 5 or 6 per warp: every ring slot refilled.
              shape({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "1200"}, {"len", "1111"},
                     {"window", "700"}, {"sms", "1"}, {"variant", "mma"}}),
              shape({{"head-dim", "64"}, {"q-heads", "6"}, {"kv-heads", "2"}, {"max-seq", "1200"}, {"len", "1111"},
@@ -292,6 +317,7 @@ DecodeAttention DecodeAttention::from(const ParamValues& v) {
     a.variant = v.text("variant");
     a.sms = static_cast<uint32_t>(v.integer("sms"));
     a.stages = static_cast<uint32_t>(v.integer("stages"));
+    a.combine_group = static_cast<uint32_t>(v.integer("combine-group"));
     if (a.q_heads % a.kv_heads != 0) {
         throw ptxsmith::Error(fmt::format("decode_attention: --q-heads {} is not a multiple of --kv-heads {}", a.q_heads,
                                           a.kv_heads));
@@ -309,12 +335,13 @@ double DecodeAttention::effective_scale() const {
 
 std::string DecodeAttention::name() const {
     // The plan follows from the shape; tuning knobs that override it are named.
-    return fmt::format("decode_attention_d{}_q{}_kv{}_s{}_w{}_sc{}_c{}{}{}{}{}", head_dim, q_heads, kv_heads, max_seq, window,
+    return fmt::format("decode_attention_d{}_q{}_kv{}_s{}_w{}_sc{}_c{}{}{}{}{}{}", head_dim, q_heads, kv_heads, max_seq, window,
                        name_number(scale), plan.chunk,
                        plan.mma ? fmt::format("_p{}{}", plan.max_splits, stages ? fmt::format("_n{}", stages) : std::string())
                                 : std::string(),
                        unroll ? fmt::format("_u{}", unroll) : std::string(),
                        ctas_per_sm ? fmt::format("_o{}", ctas_per_sm) : std::string(),
+                       combine_group ? fmt::format("_g{}", combine_group) : std::string(),
                        variant != "auto" ? "_" + variant : std::string());
 }
 
@@ -328,14 +355,17 @@ LaunchConfig DecodeAttention::launch_config() const {
 
 std::vector<ArgSpec> DecodeAttention::args() const {
     const size_t cache = size_t{kv_heads} * max_seq * head_dim;
-    const size_t partials = size_t{kv_heads} * plan.max_splits * group() * (head_dim + 2);
+    // Two levels of combine add a record per group of chunks, and a counter per group.
+    const uint32_t groups = decode_detail::combine_groups(plan.max_splits, plan.combine_group);
+    const size_t records = plan.max_splits + (groups > 1 ? groups : 0);
+    const size_t partials = size_t{kv_heads} * records * group() * (head_dim + 2);
     return {{"q", Role::input, Type::f32, size_t{q_heads} * head_dim},
             {"k_cache", Role::input, Type::f16, cache, true},
             {"v_cache", Role::input, Type::f16, cache, true},
             {"len", Role::input, Type::s32, 1},
             {"out", Role::output, Type::f32, size_t{q_heads} * head_dim},
             {"partials", Role::inout, Type::f32, partials},
-            {"counters", Role::inout, Type::u32, kv_heads}};
+            {"counters", Role::inout, Type::u32, size_t{kv_heads} * (groups > 1 ? groups + 1 : 1)}};
 }
 
 void DecodeAttention::prepare_inputs(std::vector<HostBuffer>& args, uint64_t) const {
@@ -360,6 +390,8 @@ void DecodeAttention::reference(std::vector<HostBuffer>& args) const {
     const uint32_t d = head_dim;
     const uint32_t S = plan.max_splits;
     const size_t ml_base = size_t{kv_heads} * S * g * d;
+    const uint32_t NG = decode_detail::combine_groups(S, plan.combine_group);
+    const size_t group_base = size_t{kv_heads} * S * g * (d + 2);
     const double scale_v = effective_scale();
 
     std::vector<double> s(n), kf(size_t{n} * d), vf(size_t{n} * d);
@@ -389,8 +421,9 @@ void DecodeAttention::reference(std::vector<HostBuffer>& args) const {
                 for (uint32_t i = 0; i < d; ++i) acc[i] += w * vf[size_t{p} * d + i];
             }
             for (uint32_t i = 0; i < d; ++i) out[(size_t{kv} * g + h) * d + i] = static_cast<float>(acc[i] / sum);
-            // Each working chunk's partial, in log2 units, as the kernel leaves it.
-            for (const auto& [c, first, last] : chunk_ranges(lo, n)) {
+            // Each working chunk's partial, in log2 units, as the kernel leaves it; with two levels
+            // of combine also each group's record, the partial of its working chunks together.
+            auto write_partial = [&](uint32_t first, uint32_t last, size_t o_at, size_t ml_at) {
                 double mc = -INFINITY;
                 for (uint32_t p = first; p < last; ++p) mc = std::max(mc, s[p] * kLog2e);
                 double lc = 0;
@@ -400,10 +433,27 @@ void DecodeAttention::reference(std::vector<HostBuffer>& args) const {
                     lc += w;
                     for (uint32_t i = 0; i < d; ++i) oc[i] += w * vf[size_t{p} * d + i];
                 }
+                for (uint32_t i = 0; i < d; ++i) partials[o_at + i] = static_cast<float>(oc[i]);
+                partials[ml_at] = static_cast<float>(mc);
+                partials[ml_at + 1] = static_cast<float>(lc);
+            };
+            const auto ranges = chunk_ranges(lo, n);
+            for (const auto& [c, first, last] : ranges) {
                 const size_t rec = (size_t{kv} * S + c) * g + h;
-                for (uint32_t i = 0; i < d; ++i) partials[rec * d + i] = static_cast<float>(oc[i]);
-                partials[ml_base + rec * 2] = static_cast<float>(mc);
-                partials[ml_base + rec * 2 + 1] = static_cast<float>(lc);
+                write_partial(first, last, rec * d, ml_base + rec * 2);
+            }
+            if (NG > 1) {
+                for (uint32_t grp = 0; grp < NG; ++grp) {
+                    uint32_t first = n, last = lo;
+                    for (const auto& r : ranges) {
+                        if (r.split / plan.combine_group != grp) continue;
+                        first = std::min(first, r.first);
+                        last = std::max(last, r.last);
+                    }
+                    if (first >= last) continue;  // no working chunk: the kernel writes no record
+                    const size_t rec = (size_t{kv} * NG + grp) * g + h;
+                    write_partial(first, last, group_base + rec * d, group_base + size_t{kv_heads} * NG * g * d + rec * 2);
+                }
             }
         }
     }
@@ -413,11 +463,14 @@ void DecodeAttention::reference(std::vector<HostBuffer>& args) const {
 std::vector<DecodeAttention::ChunkRange> DecodeAttention::chunk_ranges(uint32_t lo, uint32_t n) const {
     std::vector<ChunkRange> ranges;
     if (plan.mma) {
-        // Spans that follow the length (decode_attention_mma.cpp): count <= max_splits spans of a
-        // multiple of warps * kKeyTile positions from lo.
-        const uint32_t unit = plan.warps * decode_detail::kKeyTile, total = n - lo;
-        const uint32_t span = ceil_div(ceil_div(total, plan.max_splits), unit) * unit;
-        for (uint32_t c = 0; c * span < total; ++c) ranges.push_back({c, lo + c * span, std::min(n, lo + (c + 1) * span)});
+        // Spans that follow the length (decode_attention_mma.cpp): the T steps of kKeyTile
+        // positions from lo dealt to count = min(max_splits, T) CTAs as evenly as whole steps allow.
+        const uint64_t steps = ceil_div(n - lo, decode_detail::kKeyTile), count = std::min<uint64_t>(plan.max_splits, steps);
+        for (uint64_t c = 0; c < count; ++c) {
+            const uint64_t first = lo + c * steps / count * decode_detail::kKeyTile;
+            const uint64_t last = std::min<uint64_t>(n, lo + (c + 1) * steps / count * decode_detail::kKeyTile);
+            ranges.push_back({static_cast<uint32_t>(c), static_cast<uint32_t>(first), static_cast<uint32_t>(last)});
+        }
         return ranges;
     }
     const uint32_t C = plan.chunk;

@@ -28,6 +28,7 @@
 
 #include <bit>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "decode_attention_internal.hpp"
@@ -132,77 +133,143 @@ void merge_warps_to_partial(KernelBuilder& b, const WarpStates& in) {
     }
 }
 
-// Arrive. The barrier orders every thread's partial stores before thread 0's release fence
-// (fences are cumulative), which orders them before the count; the acquire fence after the
-// count orders the other CTAs' partials before the combine, and the second barrier hands that
-// on to the CTA's other threads.
-void emit_arrive_and_combine(KernelBuilder& b, const CombineInputs& in) {
-    const Reg<u32> tid = in.tid, kv = in.kv, first_split = in.first_split, last_split = in.last_split;
-    const GlobalPtr out = in.out, partials = in.partials, partials_ml = in.partials_ml, counters = in.counters;
-    const uint32_t D = in.head_dim, G = in.group, S = in.max_splits, T = in.threads;
-    const uint32_t quads = G * D / 4;
+namespace {
+
+// Arrival on *counter, one of `arrivals`: whether this CTA came last (the same for all its threads).
+// The first barrier orders every thread's stores before thread 0's release fence (fences are
+// cumulative), which orders them before the count; the acquire fence after the count orders the
+// other CTAs' stores before what this CTA reads next, and the second barrier hands that on to the
+// CTA's other threads. The flag may be reused by a later arrival: every thread has read it before
+// that arrival's first barrier.
+Pred arrive_last(KernelBuilder& b, Reg<u32> tid, Address<Space::global> counter, Reg<u32> arrivals, SharedArray last_flag) {
     b.bar_sync();
-    SharedPtr flag = b.addr_of(in.last_flag);
-    Address<Space::global> counter = b.index(counters, kv, 4)[0];
+    SharedPtr flag = b.addr_of(last_flag);
     b.if_(b.setp(Cmp::eq, tid, 0u), [&] {
         b.fence(FenceSem::acq_rel, Scope::gpu);
         Reg<u32> before = b.atom<u32>(AtomOp::add, counter, 1u);
         b.fence(FenceSem::acq_rel, Scope::gpu);
-        b.st(flag[0], b.selp<u32>(1u, 0u, b.setp(Cmp::eq, before, S - 1)));
+        b.st(flag[0], b.selp<u32>(1u, 0u, b.setp(Cmp::eq, b.add(before, 1u), arrivals)));
     });
     b.bar_sync();
-    Reg<u32> is_last = b.ld<u32>(flag[0]);
+    return b.setp(Cmp::ne, b.ld<u32>(flag[0]), 0u);
+}
 
-    // Combine (last CTA of this KV head only): the partials are read at L2 (.cg), never from L1.
-    b.if_(b.setp(Cmp::ne, is_last, 0u), [&] {
-        for (uint32_t k = 0; k * T < quads; ++k) {
-            Reg<u32> qi = b.add(tid, k * T);
-            auto body = [&] {
-                Reg<u32> head = b.shr(qi, log2_exact(D / 4));
-                Reg<f32> run_max = b.mov<f32>(kMinusInf);
-                Reg<f32> run_sum = b.mov<f32>(0.0f);
-                Regs<f32, 4> acc;
-                for (auto& a : acc) a = b.mov<f32>(0.0f);
-                // kCombineBatch chunks per iteration, their loads issued together (a chunk past
-                // the last reloads the last one and weighs 0), so that a long cache costs
-                // ceil(chunks / batch) round trips to L2 rather than one per chunk.
-                b.for_range(first_split, b.add(last_split, 1u), kCombineBatch, [&](Reg<u32> s0) {
-                    std::vector<Regs<f32, 2>> ml;
-                    std::vector<Regs<f32, 4>> part;
-                    std::vector<Reg<f32>> chunk_max;
-                    for (uint32_t u = 0; u < kCombineBatch; ++u) {
-                        Reg<u32> s = u == 0 ? s0 : b.min(b.add(s0, u), last_split);
-                        Reg<u32> chunk_record = b.mad_lo(kv, S, s);  // kv * S + s
-                        ml.push_back(b.ld_v<f32, 2>(b.index(partials_ml, b.mad_lo(chunk_record, G, head), 8)[0],
-                                                    {.cache = CacheOp::cg}));
-                        part.push_back(b.ld_v<f32, 4>(b.index(partials, b.mad_lo(chunk_record, quads, qi), 16)[0],
-                                                      {.cache = CacheOp::cg}));
-                        chunk_max.push_back(u == 0 ? ml[0][0]
-                                                   : b.selp<f32>(ml[u][0], kMinusInf, b.setp(Cmp::le, b.add(s0, u), last_split)));
-                    }
-                    // The first chunk of a batch is always a working one, so new_max is finite.
-                    Reg<f32> new_max = run_max;
-                    for (Reg<f32> m : chunk_max) new_max = b.max(new_max, m);
-                    Reg<f32> old_weight = b.ex2(b.sub(run_max, new_max));
-                    b.mov(run_sum, b.mul(run_sum, old_weight));
-                    for (int i = 0; i < 4; ++i) b.mov(acc[i], b.mul(acc[i], old_weight));
-                    for (uint32_t u = 0; u < kCombineBatch; ++u) {
-                        Reg<f32> weight = b.ex2(b.sub(chunk_max[u], new_max));  // 0 past the last chunk
-                        b.mov(run_sum, b.fma(ml[u][1], weight, run_sum));
-                        for (int i = 0; i < 4; ++i) b.mov(acc[i], b.fma(part[u][i], weight, acc[i]));
-                    }
-                    b.mov(run_max, new_max);
-                });
-                Reg<f32> inv = b.rcp(run_sum, {.round = Round::rn});
-                Regs<f32, 4> result;
-                for (int i = 0; i < 4; ++i) result[i] = b.mul(acc[i], inv);
-                b.st_v<f32, 4>(b.index(out, b.mad_lo(kv, quads, qi), 16)[0], result);
-            };
-            if ((k + 1) * T <= quads) body();
-            else b.if_(b.setp(Cmp::lt, qi, quads), body);
-        }
-        // Ready for the next launch (a graph replay): every CTA of this launch has arrived.
+// Partials of one level of the combine: o[kv][per_kv][G][D] (unnormalised) and {m, l}[kv][per_kv][G].
+struct Records {
+    GlobalPtr o, ml;
+    uint32_t per_kv;
+};
+
+// What a merge leaves for float4 qi of the group's outputs (head = qi / (D / 4)): the largest m,
+// the sum of l and of o, both weighed by 2^(m_record - max).
+using MergeSink = std::function<void(Reg<u32> qi, Reg<u32> head, Reg<f32> max, Reg<f32> sum, const Regs<f32, 4>& acc)>;
+
+// Merges records [first, last] (first <= last, record `first` finite) of KV head kv with the
+// running-max method: thread t takes float4 t, t + T, ... of the group's outputs. `batch` records
+// per iteration, their loads issued together (one past `last` reloads `last` and weighs 0), so
+// that n records cost ceil(n / batch) round trips to L2. Records are read at L2 (.cg): other CTAs
+// wrote them.
+void merge_records(KernelBuilder& b, const CombineInputs& in, const Records& from, Reg<u32> first, Reg<u32> last,
+                   uint32_t batch, const MergeSink& sink) {
+    const uint32_t D = in.head_dim, G = in.group, T = in.threads, quads = G * D / 4;
+    for (uint32_t k = 0; k * T < quads; ++k) {
+        Reg<u32> qi = b.add(in.tid, k * T);
+        auto body = [&] {
+            Reg<u32> head = b.shr(qi, log2_exact(D / 4));
+            Reg<f32> run_max = b.mov<f32>(kMinusInf);
+            Reg<f32> run_sum = b.mov<f32>(0.0f);
+            Regs<f32, 4> acc;
+            for (auto& a : acc) a = b.mov<f32>(0.0f);
+            b.for_range(first, b.add(last, 1u), batch, [&](Reg<u32> r0) {
+                std::vector<Regs<f32, 2>> ml;
+                std::vector<Regs<f32, 4>> part;
+                std::vector<Reg<f32>> record_max;
+                for (uint32_t u = 0; u < batch; ++u) {
+                    Reg<u32> r = u == 0 ? r0 : b.min(b.add(r0, u), last);
+                    Reg<u32> record = b.mad_lo(in.kv, from.per_kv, r);  // kv * per_kv + r
+                    ml.push_back(b.ld_v<f32, 2>(b.index(from.ml, b.mad_lo(record, G, head), 8)[0], {.cache = CacheOp::cg}));
+                    part.push_back(b.ld_v<f32, 4>(b.index(from.o, b.mad_lo(record, quads, qi), 16)[0], {.cache = CacheOp::cg}));
+                    record_max.push_back(u == 0 ? ml[0][0]
+                                                : b.selp<f32>(ml[u][0], kMinusInf, b.setp(Cmp::le, b.add(r0, u), last)));
+                }
+                // The first record of a batch is always one in range, so new_max is finite.
+                Reg<f32> new_max = run_max;
+                for (Reg<f32> m : record_max) new_max = b.max(new_max, m);
+                Reg<f32> old_weight = b.ex2(b.sub(run_max, new_max));
+                b.mov(run_sum, b.mul(run_sum, old_weight));
+                for (int i = 0; i < 4; ++i) b.mov(acc[i], b.mul(acc[i], old_weight));
+                for (uint32_t u = 0; u < batch; ++u) {
+                    Reg<f32> weight = b.ex2(b.sub(record_max[u], new_max));  // 0 past the last record
+                    b.mov(run_sum, b.fma(ml[u][1], weight, run_sum));
+                    for (int i = 0; i < 4; ++i) b.mov(acc[i], b.fma(part[u][i], weight, acc[i]));
+                }
+                b.mov(run_max, new_max);
+            });
+            sink(qi, head, run_max, run_sum, acc);
+        };
+        if ((k + 1) * T <= quads) body();
+        else b.if_(b.setp(Cmp::lt, qi, quads), body);
+    }
+}
+
+}  // namespace
+
+void emit_arrive_and_combine(KernelBuilder& b, const CombineInputs& in) {
+    const Reg<u32> tid = in.tid, kv = in.kv, first_split = in.first_split, last_split = in.last_split;
+    const uint32_t D = in.head_dim, G = in.group, S = in.max_splits, quads = G * D / 4;
+    const uint32_t Z = in.combine_group, NG = combine_groups(S, Z);
+    const Records chunks{in.partials, in.partials_ml, S};
+    // The normalised output of the group.
+    const MergeSink to_out = [&](Reg<u32> qi, Reg<u32>, Reg<f32>, Reg<f32> sum, const Regs<f32, 4>& acc) {
+        Reg<f32> inv = b.rcp(sum, {.round = Round::rn});
+        Regs<f32, 4> result;
+        for (int i = 0; i < 4; ++i) result[i] = b.mul(acc[i], inv);
+        b.st_v<f32, 4>(b.index(in.out, b.mad_lo(kv, quads, qi), 16)[0], result);
+    };
+    // Ready for the next launch (a graph replay): every CTA of this launch has arrived.
+    auto reset = [&](Address<Space::global> counter) {
         b.if_(b.setp(Cmp::eq, tid, 0u), [&] { b.st(counter, b.mov<u32>(0u)); });
+    };
+
+    if (NG == 1) {
+        Address<Space::global> counter = b.index(in.counters, kv, 4)[0];
+        b.if_(arrive_last(b, tid, counter, b.mov<u32>(S), in.last_flag), [&] {
+            merge_records(b, in, chunks, first_split, last_split, kCombineBatch, to_out);
+            reset(counter);
+        });
+        return;
+    }
+
+    // Two levels: the last CTA of each group of Z chunks merges the group's working
+    // chunks into a group record; the last group to finish merges the group records.
+    const uint64_t group_base = uint64_t{in.kv_heads} * S * G * (D + 2) * 4;
+    const Records groups{b.offset(in.partials, group_base), b.offset(in.partials, group_base + uint64_t{in.kv_heads} * NG * G * D * 4),
+                         NG};
+    Reg<u32> counters_kv = b.mul_lo(kv, NG + 1);  // [kv][NG groups, then the KV head's]
+    Reg<u32> group = b.shr(in.split, log2_exact(Z));
+    Address<Space::global> group_counter = b.index(in.counters, b.add(counters_kv, group), 4)[0];
+    Reg<u32> group_first = b.shl(group, log2_exact(Z));
+    Reg<u32> group_size = b.min(b.sub(b.mov<u32>(S), group_first), Z);
+    b.if_(arrive_last(b, tid, group_counter, group_size, in.last_flag), [&] {
+        reset(group_counter);
+        Reg<u32> first = b.max(first_split, group_first);
+        Reg<u32> last = b.min(last_split, b.add(group_first, Z - 1));
+        b.if_(b.setp(Cmp::le, first, last), [&] {
+            Reg<u32> record = b.mad_lo(kv, NG, group);
+            merge_records(b, in, chunks, first, last, std::min(Z, kCombineBatch),
+                          [&](Reg<u32> qi, Reg<u32> head, Reg<f32> max, Reg<f32> sum, const Regs<f32, 4>& acc) {
+                b.st_v<f32, 4>(b.index(groups.o, b.mad_lo(record, quads, qi), 16)[0], acc);
+                b.predicated(b.setp(Cmp::eq, b.and_(qi, D / 4 - 1), 0u), [&] {
+                    b.st_v<f32, 2>(b.index(groups.ml, b.mad_lo(record, G, head), 8)[0], Regs<f32, 2>{max, sum});
+                });
+            });
+        });
+        Address<Space::global> head_counter = b.index(in.counters, b.add(counters_kv, NG), 4)[0];
+        b.if_(arrive_last(b, tid, head_counter, b.mov<u32>(NG), in.last_flag), [&] {
+            merge_records(b, in, groups, b.shr(first_split, log2_exact(Z)), b.shr(last_split, log2_exact(Z)),
+                          std::min(NG, kCombineBatch), to_out);
+            reset(head_counter);
+        });
     });
 }
 
@@ -362,8 +429,8 @@ Kernel DecodeAttention::build(const Target& target) const {
         }
     });
 
-    emit_arrive_and_combine(b, {tid, kv, f.first_split, f.last_split, out, partials, partials_ml, counters, last_flag, D,
-                                G, S, T});
+    emit_arrive_and_combine(b, {tid, kv, split, f.first_split, f.last_split, out, partials, partials_ml, counters, last_flag,
+                                D, G, S, T, kv_heads, plan.combine_group});
     return b.finish();
 }
 

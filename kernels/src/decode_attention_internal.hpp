@@ -16,6 +16,15 @@ inline constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 // Chunks whose partials the combine loads at once (16 x 6 registers per thread; the main
 // phase's registers are dead by then, and ptxas 13.0 spills none under the 128-register cap).
 inline constexpr uint32_t kCombineBatch = 16;
+// With more chunks than this per KV head (the default of plan.combine_group) the combine has two
+// levels: the last CTA of each group of that many chunks merges them into a group record while
+// other CTAs may still work, and the last group merges the group records: two short merges instead
+// of ceil(S / kCombineBatch) round trips through all the partials by one CTA.
+inline constexpr uint32_t kCombineGroup = 8;
+// Groups of the combine's first level (1: a single level).
+inline uint32_t combine_groups(uint32_t max_splits, uint32_t group) {
+    return max_splits > group ? (max_splits + group - 1) / group : 1;
+}
 
 // The mma variant (decode_attention_mma.cpp): positions per warp step, and the dynamic shared
 // memory of a CTA (each warp's ring of `stages` steps of K and V rows).
@@ -28,10 +37,10 @@ inline uint32_t log2_exact(uint32_t v) { return static_cast<uint32_t>(std::count
 std::vector<ptxgen::Reg<ptxgen::f32>> widen(ptxgen::KernelBuilder& b, const ptxgen::Regs<ptxgen::u32, 4>& packed);
 
 struct CombineInputs {
-    ptxgen::Reg<ptxgen::u32> tid, kv, first_split, last_split;  // first/last working chunk
-    ptxgen::GlobalPtr out, partials, partials_ml, counters;      // partials_ml: the {m, l} part
-    ptxgen::SharedArray last_flag;                                // 4 bytes
-    uint32_t head_dim, group, max_splits, threads;
+    ptxgen::Reg<ptxgen::u32> tid, kv, split, first_split, last_split;  // first/last working chunk
+    ptxgen::GlobalPtr out, partials, partials_ml, counters;             // partials_ml: the {m, l} part
+    ptxgen::SharedArray last_flag;                                       // 4 bytes
+    uint32_t head_dim, group, max_splits, threads, kv_heads, combine_group;
 };
 
 // What every variant starts with: the parameters, the CTA's place and the attended range.
@@ -77,8 +86,9 @@ struct WarpStates {
 };
 void merge_warps_to_partial(ptxgen::KernelBuilder& b, const WarpStates& in);
 
-// Every CTA arrives on counters[kv] after a barrier; the last to arrive combines the working
-// chunks' partials into out for the group and sets the counter back to zero.
+// Every CTA arrives after a barrier; the last to arrive combines the working chunks' partials
+// into out for the group and sets the counters back to zero. One level (counters[kv]) up to
+// kCombineGroup chunks per KV head, two above (protocol: decode_attention.hpp).
 void emit_arrive_and_combine(ptxgen::KernelBuilder& b, const CombineInputs& in);
 
 }  // namespace kernels::decode_detail

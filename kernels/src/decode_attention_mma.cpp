@@ -2,11 +2,13 @@
 // head and head_dim 64 or 128 (layout and combine protocol: decode_attention.hpp; the merge of the
 // warps and the combine it shares with the online variant: decode_attention_build.cpp).
 //
-// CTA (c, kv) of W = 4 warps owns span c of KV head kv: the attended positions [lo, len) are cut
-// at run time into spans of a multiple of 64 from lo, as few as fill the grid's S CTAs per KV head
-// (plan_mma sizes S for the GPU's SMs), span c being [lo + c * span, lo + (c + 1) * span) cut at
-// len. Warp w takes the contiguous quarter [w * span / W, ...) of it and walks it in steps of
-// Bk = 16 positions with two m16n8k16 tensor-core products per step:
+// CTA (c, kv) of W = 4 warps owns span c of KV head kv: at run time the attended positions
+// [lo, len), as T = ceil((len - lo) / Bk) steps of Bk = 16 positions from lo, are dealt to the
+// first count = min(S, T) of the grid's S CTAs per KV head (plan_mma sizes S for the GPU's SMs),
+// CTA c taking steps [c T / count, (c + 1) T / count), so spans differ by at most one step and
+// every SM has the same work at any length. Warp w takes the contiguous quarter [w cs / W,
+// (w + 1) cs / W) of its CTA's cs steps (possibly none) and walks it a step at a time,
+// with two m16n8k16 tensor-core products per step:
 //   S (16 x 16: heads x positions) = Q K^T   Q's rows are the group's query heads (rows 0 ..
 //        group - 1, the rest zero); K's B fragments by ldmatrix from the warp's shared copy.
 //   O^T (D x 8: dims x heads) += V^T P^T     V^T's A fragments by ldmatrix.trans from the same
@@ -76,20 +78,18 @@ Kernel DecodeAttention::build_mma(const Target& target) const {
     const uint32_t N = plan.stages;  // steps in each warp's ring
     const uint32_t pitch = 2 * D + 16, tile = kKeyTile * pitch, stage_bytes = 2 * tile, ring = N * stage_bytes;
     const uint32_t chunks_per_row = D / 8, rows_per_pass = 32 / chunks_per_row, passes = kKeyTile / rows_per_pass;
-    const uint32_t k_steps = D / 16, d_tiles = D / 16, span_unit = W * kKeyTile;
+    const uint32_t k_steps = D / 16, d_tiles = D / 16;
     const uint64_t ml_base_bytes = uint64_t{kv_heads} * S * G * D * 4;
     const float q_scale = static_cast<float>(effective_scale()) * kLog2e;
 
     KernelBuilder b(name(), target);
     Frame f = begin_frame(b, target, {32 * W, max_seq, window, plan.chunk, plan.ctas_per_sm, ml_base_bytes});
     const Reg<u32> tid = f.tid, lane = f.lane, warp = f.warp, split = f.split, kv = f.kv, n = f.n, lo = f.lo;
-    // The split follows the length: the attended positions are cut into count <= S spans of a
-    // multiple of span_unit positions, as few as fill the S CTAs of the KV head (S is sized for
-    // the GPU's SMs, see plan_mma), so every working CTA has the same work at any length.
-    Reg<u32> total = b.sub(n, lo);
-    Reg<u32> span = b.shl(b.shr(b.add(b.div(b.add(total, S - 1), S), span_unit - 1), log2_exact(span_unit)),
-                          log2_exact(span_unit));
-    Reg<u32> count = b.div(b.add(total, b.sub(span, 1u)), span);
+    // The split follows the length: the attended positions, as total_steps steps of Bk from lo,
+    // are dealt to count = min(S, total_steps) CTAs as evenly as whole steps allow (S is sized
+    // for the GPU's SMs, see plan_mma), so every SM has the same work at any length.
+    Reg<u32> total_steps = b.shr(b.add(b.sub(n, lo), kKeyTile - 1), log2_exact(kKeyTile));
+    Reg<u32> count = b.min(total_steps, S);
     f.first_split = b.mov<u32>(0u);
     f.last_split = b.sub(count, 1u);
     f.working = b.setp(Cmp::lt, split, count);
@@ -100,11 +100,14 @@ Kernel DecodeAttention::build_mma(const Target& target) const {
         Reg<u32> g = b.shr(lane, 2u);
         Reg<u32> t4 = b.and_(lane, 3u);
         SharedPtr my_ring = b.offset(smem, b.mul_lo(warp, ring));
-        // The warp's positions [first, end): a quarter of the CTA's span, cut at len.
-        Reg<u32> per_warp = b.shr(span, log2_exact(W));
-        Reg<u32> first = b.add(lo, b.mad_lo(split, span, b.mul_lo(warp, per_warp)));
-        Reg<u32> end = b.min(b.add(first, per_warp), n);
-        Reg<u32> steps = b.shr(per_warp, log2_exact(kKeyTile));
+        // The CTA's steps [c T / count, (c + 1) T / count), its warp w's [w cs / W, (w + 1) cs / W)
+        // of those (cs of them; a warp may have none), as positions [first, end) cut at len.
+        Reg<u32> cta_first = b.div(b.mul_lo(split, total_steps), count);
+        Reg<u32> cta_steps = b.sub(b.div(b.mad_lo(split, total_steps, total_steps), count), cta_first);
+        Reg<u32> warp_first = b.shr(b.mul_lo(warp, cta_steps), log2_exact(W));
+        Reg<u32> steps = b.sub(b.shr(b.mad_lo(warp, cta_steps, cta_steps), log2_exact(W)), warp_first);
+        Reg<u32> first = b.add(lo, b.shl(b.add(cta_first, warp_first), log2_exact(kKeyTile)));
+        Reg<u32> end = b.min(b.add(first, b.shl(steps, log2_exact(kKeyTile))), n);
 
         // Staging: this lane's 16-byte chunk of its first row, in global and shared memory.
         Reg<u32> copy_row = b.shr(lane, log2_exact(chunks_per_row));
@@ -240,8 +243,8 @@ Kernel DecodeAttention::build_mma(const Target& target) const {
                                    G, S, W});
     });
 
-    emit_arrive_and_combine(b, {tid, kv, f.first_split, f.last_split, f.out, f.partials, f.partials_ml, f.counters,
-                                last_flag, D, G, S, 32 * W});
+    emit_arrive_and_combine(b, {tid, kv, split, f.first_split, f.last_split, f.out, f.partials, f.partials_ml, f.counters,
+                                last_flag, D, G, S, 32 * W, kv_heads, plan.combine_group});
     return b.finish();
 }
 

@@ -165,8 +165,8 @@ Kernel DecodeAttention::build_online(const Target& target) const {
         merge_warps_to_partial(b, {tid, kv, split, partials, partials_ml, reduce_base, G * D * 4, ml_base, G * 8, D, G, S, W});
     });
 
-    emit_arrive_and_combine(b, {tid, kv, f.first_split, f.last_split, f.out, partials, partials_ml, f.counters, last_flag,
-                                D, G, S, T});
+    emit_arrive_and_combine(b, {tid, kv, f.split, f.first_split, f.last_split, f.out, partials, partials_ml, f.counters,
+                                last_flag, D, G, S, T, kv_heads, plan.combine_group});
     return b.finish();
 }
 

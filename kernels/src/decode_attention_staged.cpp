@@ -194,8 +194,8 @@ Kernel DecodeAttention::build_staged(const Target& target) const {
         }
     });
 
-    emit_arrive_and_combine(b, {tid, kv, f.first_split, f.last_split, out, partials, partials_ml, counters, last_flag, D, G,
-                                S, T});
+    emit_arrive_and_combine(b, {tid, kv, f.split, f.first_split, f.last_split, out, partials, partials_ml, counters,
+                                last_flag, D, G, S, T, kv_heads, plan.combine_group});
     return b.finish();
 }
 
