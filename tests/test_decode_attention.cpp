@@ -12,6 +12,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 
 #include "kernels/check.hpp"
 #include "kernels/decode_attention.hpp"
@@ -433,4 +434,36 @@ TEST_CASE("decode_attention mma: poison outside the range never reaches the outp
     CHECK(c.pass);
     for (size_t i = 0; i < host[kOut].spec.count; ++i) CHECK(std::isfinite(floats(host[kOut])[i]));
     for (uint32_t i = 0; i < 4; ++i) CHECK(host[kCounters].as<uint32_t>()[i] == 0u);
+}
+
+TEST_CASE("decode_attention: the combine's two levels take every group count, leave every counter at zero and replay") {
+    // 20 chunks of 32: groups of 8 (3 groups, the last of 4 chunks), of 4 (5) and of 2 (10); a
+    // window that leaves the first groups without a working chunk, then a length whose range
+    // starts inside the first group.
+    const std::pair<const char*, size_t> cases[] = {{"0", 3}, {"2", 10}, {"4", 5}, {"32", 1}};
+    for (const auto& [group, groups] : cases) {
+        CAPTURE(group);
+        auto k = make({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "640"}, {"len", "600"},
+                       {"window", "100"}, {"chunk", "32"}, {"combine-group", group}});
+        const size_t counters = k->args()[kCounters].count;
+        CHECK(counters == (groups > 1 ? 2 * (groups + 1) : 2));
+        const uint64_t seed = fresh_seed();
+        CAPTURE(seed);
+        std::vector<HostBuffer> host = make_host_args(*k, seed);
+        const std::vector<HostBuffer> inputs = host;
+        Session s(*k, host);
+        s.launch(host);
+        check_against_reference(*k, inputs, host);
+        for (size_t i = 0; i < counters; ++i) CHECK(host[kCounters].as<uint32_t>()[i] == 0u);
+        set_len(host[kLen], 250);
+        s.upload(host[kLen], kLen);
+        std::vector<HostBuffer> shorter = host;
+        std::fill(host[kOut].bytes.begin(), host[kOut].bytes.end(), uint8_t{0xff});
+        s.upload(host[kOut], kOut);
+        s.launch(host);
+        check_against_reference(*k, shorter, host);
+        for (size_t i = 0; i < counters; ++i) CHECK(host[kCounters].as<uint32_t>()[i] == 0u);
+    }
+    CHECK_THROWS_WITH_AS(make({{"combine-group", "6"}}), doctest::Contains("not a power of two"), ptxsmith::Error);
+    CHECK_THROWS_WITH_AS(make({{"combine-group", "1"}}), doctest::Contains("not a power of two"), ptxsmith::Error);
 }

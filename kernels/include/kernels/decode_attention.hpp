@@ -7,7 +7,8 @@
 //   len      s32 [1], 1 <= len <= max_seq (clamped to that range on the device)
 //   out      f32 [q_heads][head_dim]
 //   partials f32 scratch, inout (see below)
-//   counters u32 [kv_heads] scratch, inout: zero before the first launch; each launch leaves them zero
+//   counters u32 scratch, inout: [kv_heads], or [kv_heads][groups + 1] with two levels of combine
+//            (below); zero before the first launch, and each launch leaves them zero
 //
 // Query head h uses KV head h / group (group = q_heads / kv_heads, any ratio: above 8 the chunk's
 // K and V are staged in shared memory, see DecodeAttentionPlan::staged). With a sliding window
@@ -19,9 +20,17 @@
 //   output part, offset 0:                        o[kv][c][g][d]  (unnormalised: sum of 2^(s - m) v)
 //   max/sum part, offset kv_heads*S*group*head_dim: {m, l}[kv][c][g] (m: the chunk's largest score
 //                                                 in log2 units, s = q.k * scale * log2(e); l: sum of 2^(s - m))
-// Every CTA, working or not, then increments counters[kv] (atom.add after fence.acq_rel.gpu);
-// the CTA that sees max_splits - 1 arrives last, combines the partials of the chunks in the range
-// with the running-max method, writes out[] for the group and sets counters[kv] back to 0.
+//   with two levels of combine, then the group records in the same two parts:
+//                                                 o[kv][grp][g][d], then {m, l}[kv][grp][g]
+// Every CTA, working or not, then arrives on a counter (atom.add between fence.acq_rel.gpu), and
+// the last to arrive merges what the others wrote with the running-max method:
+//   one level (max_splits <= plan.combine_group): on counters[kv]; the last CTA merges the
+//     partials of the chunks in the range, writes out[] for the group and sets the counter to 0;
+//   two levels (above): CTA c is in group grp = c / combine_group of its KV head (groups =
+//     ceil(max_splits / combine_group)) and arrives on counters[kv][grp]; the group's last CTA
+//     merges the group's working chunks (if any) into the group record grp, sets that counter to
+//     0 and arrives on counters[kv][groups]; the last of those merges the records of the groups
+//     that hold working chunks into out[] and sets its counter to 0.
 #pragma once
 
 #include <string>
