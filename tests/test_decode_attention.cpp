@@ -249,7 +249,7 @@ TEST_CASE("decode_attention: shapes the kernel cannot take are refused with a cl
     CHECK_THROWS_WITH_AS(make({{"head-dim", "256"}, {"q-heads", "16"}, {"kv-heads", "1"}, {"chunk", "128"}}),
                          doctest::Contains("shared memory"), ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"chunk", "48"}}), doctest::Contains("multiple of 32"), ptxsmith::Error);
-    CHECK_THROWS_WITH_AS(make({{"q-heads", "32"}, {"kv-heads", "2"}, {"unroll", "2"}}), doctest::Contains("--unroll, --ctas-per-sm, --stages and --variant tune groups of at most 8"),
+    CHECK_THROWS_WITH_AS(make({{"q-heads", "32"}, {"kv-heads", "2"}, {"unroll", "2"}}), doctest::Contains("--unroll, --ctas-per-sm, --stages, --min-steps and --variant tune groups of at most 8"),
                          ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"max-seq", "64"}, {"len", "65"}}), doctest::Contains("larger than --max-seq"),
                          ptxsmith::Error);
@@ -360,6 +360,10 @@ TEST_CASE("decode_attention mma: the split count follows --sms, and the spans co
     CHECK(three->launch_config().shared_bytes == 3 * 4 * 2 * 16 * 272);
     auto fixed = make({{"max-seq", "16384"}, {"variant", "mma"}, {"chunk", "256"}});
     CHECK(dynamic_cast<const Instance<DecodeAttention>&>(*fixed).family().plan.max_splits == 64);
+    // At least 7 steps per working CTA while the length allows.
+    auto seven = make({{"max-seq", "16384"}, {"variant", "mma"}, {"min-steps", "7"}});
+    const auto& a7 = dynamic_cast<const Instance<DecodeAttention>&>(*seven).family();
+    CHECK(seven->name().find("_p49_m7_mma") != std::string::npos);
     for (uint32_t len : {1u, 63u, 64u, 65u, 4096u, 9000u, 16384u}) {
         for (uint32_t lo : {0u, 1u, 17u}) {
             if (lo >= len) continue;
@@ -370,6 +374,9 @@ TEST_CASE("decode_attention mma: the split count follows --sms, and the spans co
             // evenly: spans differ by at most one step (the last may end mid-step, at len).
             const uint32_t steps = (len - lo + 15) / 16;
             REQUIRE(ranges.size() == std::min(a.plan.max_splits, steps));
+            const auto ranges7 = a7.chunk_ranges(lo, len);
+            CHECK(ranges7.size() == std::min(a7.plan.max_splits, (steps + 6) / 7));
+            CHECK(ranges7.back().last == len);
             uint32_t next = lo, fewest = steps, most = 0;
             for (size_t c = 0; c < ranges.size(); ++c) {
                 CHECK(ranges[c].split == c);
@@ -396,7 +403,8 @@ TEST_CASE("decode_attention mma: shapes and knobs it cannot take are refused wit
     CHECK_THROWS_WITH_AS(make({{"variant", "mma"}, {"unroll", "2"}}), doctest::Contains("not mma"), ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"variant", "mma"}, {"chunk", "96"}}), doctest::Contains("multiple of 64"), ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"variant", "mma"}, {"stages", "1"}}), doctest::Contains("not 2, 3 or 4"), ptxsmith::Error);
-    CHECK_THROWS_WITH_AS(make({{"stages", "3"}}), doctest::Contains("--stages tunes the mma variant"), ptxsmith::Error);
+    CHECK_THROWS_WITH_AS(make({{"stages", "3"}}), doctest::Contains("--stages and --min-steps tune the mma variant"), ptxsmith::Error);
+    CHECK_THROWS_WITH_AS(make({{"min-steps", "3"}}), doctest::Contains("--stages and --min-steps tune the mma variant"), ptxsmith::Error);
     CHECK_THROWS_WITH_AS(make({{"q-heads", "32"}, {"kv-heads", "2"}, {"variant", "mma"}}),
                          doctest::Contains("tune groups of at most 8"), ptxsmith::Error);
 }

@@ -31,6 +31,9 @@ constexpr uint32_t kMaxRegisterGroup = 8;
 // head_dim 64 and 128, 32 at 256), leaving room for the per-warp scores.
 constexpr uint32_t kStagedKvBytes = 32 * 1024;
 constexpr uint32_t kStagedMaxChunk = 64;
+// The mma variant: while the length allows, each working CTA takes at least this many steps of 16
+// positions, so that short caches use fewer CTAs (fewer partials to merge, longer runs per warp).
+constexpr uint32_t kMmaMinSteps = 1;
 
 uint32_t ceil_div(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 
@@ -86,6 +89,7 @@ DecodeAttentionPlan plan_mma(const DecodeAttention& a) {
     p.rows_per_step = 32 / p.lanes_per_row;
     p.unroll = 0;
     p.stages = a.stages ? a.stages : 2;
+    p.min_steps = a.min_steps ? a.min_steps : kMmaMinSteps;
     const uint32_t unit = p.warps * decode_detail::kKeyTile;  // positions of one step of every warp
     const uint32_t shared = decode_detail::mma_shared_bytes(head_dim, p.warps, p.stages);
     // CTAs of this kernel that one SM holds: registers allow 3 at head_dim 128 (ptxas 13.0, sm_90:
@@ -134,13 +138,13 @@ DecodeAttentionPlan plan_variant(const DecodeAttention& a) {
         throw ptxsmith::Error(fmt::format("decode_attention: --chunk {} is not a multiple of 32", chunk));
     }
     if (group > kMaxRegisterGroup) {
-        if (a.unroll || a.ctas_per_sm || a.stages || a.variant != "auto") {
-            throw ptxsmith::Error("decode_attention: --unroll, --ctas-per-sm, --stages and --variant tune groups of at most 8 query heads per KV head");
+        if (a.unroll || a.ctas_per_sm || a.stages || a.min_steps || a.variant != "auto") {
+            throw ptxsmith::Error("decode_attention: --unroll, --ctas-per-sm, --stages, --min-steps and --variant tune groups of at most 8 query heads per KV head");
         }
         return plan_staged(head_dim, group, max_seq, chunk);
     }
     if (a.variant == "mma") return plan_mma(a);
-    if (a.stages) throw ptxsmith::Error("decode_attention: --stages tunes the mma variant (--variant mma)");
+    if (a.stages || a.min_steps) throw ptxsmith::Error("decode_attention: --stages and --min-steps tune the mma variant (--variant mma)");
     DecodeAttentionPlan p;
     p.warps = 4;
     p.lanes_per_row = head_dim / 8;
@@ -228,6 +232,10 @@ FamilyInfo DecodeAttention::info() {
              ParamSpec{"stages", ParamKind::integer,
                        "tuning, mma variant: steps of 16 positions in each warp's shared-memory ring, 2 to 4 (0: 2)", "0",
                        0, 4, {}},
+             ParamSpec{"min-steps", ParamKind::integer,
+                       "tuning, mma variant: the fewest steps of 16 positions a working CTA takes while the length "
+                       "allows (0: chosen)",
+                       "0", 0, 4096, {}},
              ParamSpec{"combine-group", ParamKind::integer,
                        "tuning: chunks whose partials the last of them merges first, a power of two (0: chosen, 8); "
                        "as many as the CTAs per KV head: one level of combine",
@@ -270,6 +278,9 @@ FamilyInfo DecodeAttention::info() {
                     {"variant", "mma"}}),
              shape({{"head-dim", "128"}, {"q-heads", "4"}, {"kv-heads", "2"}, {"max-seq", "300"}, {"len", "290"},
                     {"sms", "4"}, {"stages", "3"}, {"variant", "mma"}}),
+             // 63 steps over at most 10 CTAs of at least 7 steps each (--min-steps): 9 CTAs work.
+             shape({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "1000"}, {"len", "999"},
+                    {"sms", "5"}, {"min-steps", "7"}, {"variant", "mma"}}),
              // 44 steps over 2 CTAs per KV head, 5 or 6 per warp: every ring slot refilled.
              shape({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "1200"}, {"len", "1111"},
                     {"window", "700"}, {"sms", "1"}, {"variant", "mma"}}),
@@ -318,6 +329,7 @@ DecodeAttention DecodeAttention::from(const ParamValues& v) {
     a.sms = static_cast<uint32_t>(v.integer("sms"));
     a.stages = static_cast<uint32_t>(v.integer("stages"));
     a.combine_group = static_cast<uint32_t>(v.integer("combine-group"));
+    a.min_steps = static_cast<uint32_t>(v.integer("min-steps"));
     if (a.q_heads % a.kv_heads != 0) {
         throw ptxsmith::Error(fmt::format("decode_attention: --q-heads {} is not a multiple of --kv-heads {}", a.q_heads,
                                           a.kv_heads));
@@ -337,7 +349,8 @@ std::string DecodeAttention::name() const {
     // The plan follows from the shape; tuning knobs that override it are named.
     return fmt::format("decode_attention_d{}_q{}_kv{}_s{}_w{}_sc{}_c{}{}{}{}{}{}", head_dim, q_heads, kv_heads, max_seq, window,
                        name_number(scale), plan.chunk,
-                       plan.mma ? fmt::format("_p{}{}", plan.max_splits, stages ? fmt::format("_n{}", stages) : std::string())
+                       plan.mma ? fmt::format("_p{}{}{}", plan.max_splits, stages ? fmt::format("_n{}", stages) : std::string(),
+                                              min_steps ? fmt::format("_m{}", min_steps) : std::string())
                                 : std::string(),
                        unroll ? fmt::format("_u{}", unroll) : std::string(),
                        ctas_per_sm ? fmt::format("_o{}", ctas_per_sm) : std::string(),
@@ -465,7 +478,8 @@ std::vector<DecodeAttention::ChunkRange> DecodeAttention::chunk_ranges(uint32_t 
     if (plan.mma) {
         // Spans that follow the length (decode_attention_mma.cpp): the T steps of kKeyTile
         // positions from lo dealt to count = min(max_splits, T) CTAs as evenly as whole steps allow.
-        const uint64_t steps = ceil_div(n - lo, decode_detail::kKeyTile), count = std::min<uint64_t>(plan.max_splits, steps);
+        const uint64_t steps = ceil_div(n - lo, decode_detail::kKeyTile);
+        const uint64_t count = std::min<uint64_t>(plan.max_splits, ceil_div(static_cast<uint32_t>(steps), plan.min_steps));
         for (uint64_t c = 0; c < count; ++c) {
             const uint64_t first = lo + c * steps / count * decode_detail::kKeyTile;
             const uint64_t last = std::min<uint64_t>(n, lo + (c + 1) * steps / count * decode_detail::kKeyTile);

@@ -4,7 +4,8 @@
 //
 // CTA (c, kv) of W = 4 warps owns span c of KV head kv: at run time the attended positions
 // [lo, len), as T = ceil((len - lo) / Bk) steps of Bk = 16 positions from lo, are dealt to the
-// first count = min(S, T) of the grid's S CTAs per KV head (plan_mma sizes S for the GPU's SMs),
+// first count = min(S, ceil(T / plan.min_steps)) of the grid's S CTAs per KV head (plan_mma sizes
+// S for the GPU's SMs),
 // CTA c taking steps [c T / count, (c + 1) T / count), so spans differ by at most one step and
 // every SM has the same work at any length. Warp w takes the contiguous quarter [w cs / W,
 // (w + 1) cs / W) of its CTA's cs steps (possibly none) and walks it a step at a time,
@@ -86,10 +87,11 @@ Kernel DecodeAttention::build_mma(const Target& target) const {
     Frame f = begin_frame(b, target, {32 * W, max_seq, window, plan.chunk, plan.ctas_per_sm, ml_base_bytes});
     const Reg<u32> tid = f.tid, lane = f.lane, warp = f.warp, split = f.split, kv = f.kv, n = f.n, lo = f.lo;
     // The split follows the length: the attended positions, as total_steps steps of Bk from lo,
-    // are dealt to count = min(S, total_steps) CTAs as evenly as whole steps allow (S is sized
+    // are dealt to count = min(S, ceil(total_steps / min_steps)) CTAs as evenly as whole steps allow (S is sized
     // for the GPU's SMs, see plan_mma), so every SM has the same work at any length.
     Reg<u32> total_steps = b.shr(b.add(b.sub(n, lo), kKeyTile - 1), log2_exact(kKeyTile));
-    Reg<u32> count = b.min(total_steps, S);
+    Reg<u32> count = plan.min_steps == 1 ? b.min(total_steps, S)
+                                         : b.min(b.div(b.add(total_steps, plan.min_steps - 1), plan.min_steps), S);
     f.first_split = b.mov<u32>(0u);
     f.last_split = b.sub(count, 1u);
     f.working = b.setp(Cmp::lt, split, count);

@@ -55,6 +55,7 @@ struct DecodeAttentionPlan {
     // cores, K and V rows staged in shared memory by cp.async; decode_attention_mma.cpp).
     bool mma = false;
     uint32_t stages = 0;  // mma: steps of 16 positions in each warp's shared-memory ring
+    uint32_t min_steps = 1;  // mma: the fewest steps a working CTA takes while the length allows
     // Chunks per group of the combine's first level (a power of two); at least max_splits: one level.
     uint32_t combine_group = 8;
     // Groups above 8: the chunk's K and V are staged in shared memory once, then each warp takes
@@ -80,6 +81,7 @@ struct DecodeAttention {
     uint32_t ctas_per_sm = 0; // tuning: CTAs per SM asked of ptxas (0: chosen)
     uint32_t sms = 132;       // the GPU's SMs, which size the mma variant's split count (an H100's by default)
     uint32_t stages = 0;      // tuning, mma: steps in each warp's ring (0: chosen, 2)
+    uint32_t min_steps = 0;   // tuning, mma: fewest steps of 16 per working CTA (0: chosen)
     uint32_t combine_group = 0;  // tuning: chunks per group of the combine's first level (0: chosen, 8)
     std::string variant = "auto";  // tuning: auto, online, phased or mma (groups up to 8)
     DecodeAttentionPlan plan;
