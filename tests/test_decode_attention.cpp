@@ -450,7 +450,9 @@ TEST_CASE("decode_attention: the combine's two levels take every group count, le
     // window that leaves the first groups without a working chunk, then a length whose range
     // starts inside the first group.
     const std::pair<const char*, size_t> cases[] = {{"0", 3}, {"2", 10}, {"4", 5}, {"32", 1}};
-    for (const auto& [group, groups] : cases) {
+    for (const auto& c : cases) {
+        const char* group = c.first;  // not structured bindings: CAPTURE's lambda cannot take those in clang
+        const size_t groups = c.second;
         CAPTURE(group);
         auto k = make({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "640"}, {"len", "600"},
                        {"window", "100"}, {"chunk", "32"}, {"combine-group", group}});
