@@ -83,6 +83,16 @@ void check_against_reference(const KernelInstance& k, const std::vector<HostBuff
     CHECK(c.pass);
 }
 
+// Only `out` against the reference of `inputs` (the scratch keeps what earlier launches left).
+void check_output_against_reference(const KernelInstance& k, const std::vector<HostBuffer>& inputs,
+                                    const std::vector<HostBuffer>& got) {
+    std::vector<HostBuffer> want = inputs;
+    k.reference(want);
+    Comparison c = compare_outputs(std::vector<HostBuffer>{got[kOut]}, std::vector<HostBuffer>{want[kOut]}, k.tolerance());
+    INFO(c.worst);
+    CHECK(c.pass);
+}
+
 // One launch on fresh random inputs with the output poisoned, against the reference.
 void check_poisoned_run(const KernelInstance& k) {
     const uint64_t seed = fresh_seed();
@@ -139,11 +149,7 @@ TEST_CASE("decode_attention: two launches in a row give the same output and leav
     s.upload(host[kLen], kLen);
     std::vector<HostBuffer> shorter_inputs = host;
     s.launch(host);
-    std::vector<HostBuffer> want = shorter_inputs;
-    k->reference(want);
-    Comparison c = compare_outputs(std::vector<HostBuffer>{host[kOut]}, std::vector<HostBuffer>{want[kOut]}, k->tolerance());
-    INFO(c.worst);
-    CHECK(c.pass);
+    check_output_against_reference(*k, shorter_inputs, host);
 }
 
 TEST_CASE("decode_attention: len 1 returns the first V row for every query head") {
@@ -435,19 +441,15 @@ TEST_CASE("decode_attention mma: poison outside the range never reaches the outp
     s.upload(host[kV], kV);
     std::vector<HostBuffer> shorter = host;
     s.launch(host);
-    std::vector<HostBuffer> want = shorter;
-    k->reference(want);
-    Comparison c = compare_outputs(std::vector<HostBuffer>{host[kOut]}, std::vector<HostBuffer>{want[kOut]}, k->tolerance());
-    INFO(c.worst);
-    CHECK(c.pass);
+    check_output_against_reference(*k, shorter, host);
     for (size_t i = 0; i < host[kOut].spec.count; ++i) CHECK(std::isfinite(floats(host[kOut])[i]));
     for (uint32_t i = 0; i < 4; ++i) CHECK(host[kCounters].as<uint32_t>()[i] == 0u);
 }
 
 TEST_CASE("decode_attention: the combine's two levels take every group count, leave every counter at zero and replay") {
     // 20 chunks of 32: groups of 8 (3 groups, the last of 4 chunks), of 4 (5) and of 2 (10); a
-    // window that leaves the first groups without a working chunk, then a length whose range
-    // starts inside the first group.
+    // window that leaves the first groups without a working chunk, then a length whose window
+    // starts in an earlier group.
     const std::pair<const char*, size_t> cases[] = {{"0", 3}, {"2", 10}, {"4", 5}, {"32", 1}};
     for (const auto& c : cases) {
         const char* group = c.first;  // not structured bindings: CAPTURE's lambda cannot take those in clang
