@@ -350,15 +350,16 @@ TEST_CASE("decode_attention: bench_work counts the attended K and V rows, not th
 }
 
 TEST_CASE("decode_attention mma: the split count follows --sms, and the spans cover [lo, len) once") {
-    // 132 SMs x 3 CTAs / 8 KV heads: 49 CTAs per KV head at head_dim 128; 4 per SM at 64.
+    // 132 SMs x 2 CTAs / 8 KV heads: 33 CTAs per KV head (3 would fit an SM at head_dim 128, 4 at
+    // 64, but the split is sized for 2).
     auto k = make({{"max-seq", "16384"}, {"variant", "mma"}});
     const auto& a = dynamic_cast<const Instance<DecodeAttention>&>(*k).family();
-    CHECK(a.plan.max_splits == 49);
-    CHECK(k->launch_config().grid[0] == 49);
-    CHECK(k->name().find("_p49_mma") != std::string::npos);
-    CHECK(k->notes().find("132 SMs x 3 CTAs per SM / 8 KV heads") != std::string::npos);
+    CHECK(a.plan.max_splits == 33);
+    CHECK(k->launch_config().grid[0] == 33);
+    CHECK(k->name().find("_p33_mma") != std::string::npos);
+    CHECK(k->notes().find("132 SMs x 2 CTAs per SM / 8 KV heads") != std::string::npos);
     auto small = make({{"max-seq", "16384"}, {"variant", "mma"}, {"sms", "20"}, {"head-dim", "64"}});
-    CHECK(dynamic_cast<const Instance<DecodeAttention>&>(*small).family().plan.max_splits == 10);
+    CHECK(dynamic_cast<const Instance<DecodeAttention>&>(*small).family().plan.max_splits == 5);
     // Deeper rings take more shared memory: 2 CTAs per SM with three steps, 1 with four.
     auto three = make({{"max-seq", "16384"}, {"variant", "mma"}, {"stages", "3"}});
     CHECK(dynamic_cast<const Instance<DecodeAttention>&>(*three).family().plan.max_splits == 33);
@@ -369,7 +370,7 @@ TEST_CASE("decode_attention mma: the split count follows --sms, and the spans co
     // At least 7 steps per working CTA while the length allows.
     auto seven = make({{"max-seq", "16384"}, {"variant", "mma"}, {"min-steps", "7"}});
     const auto& a7 = dynamic_cast<const Instance<DecodeAttention>&>(*seven).family();
-    CHECK(seven->name().find("_p49_m7_mma") != std::string::npos);
+    CHECK(seven->name().find("_p33_m7_mma") != std::string::npos);
     for (uint32_t len : {1u, 63u, 64u, 65u, 4096u, 9000u, 16384u}) {
         for (uint32_t lo : {0u, 1u, 17u}) {
             if (lo >= len) continue;
@@ -417,10 +418,10 @@ TEST_CASE("decode_attention mma: shapes and knobs it cannot take are refused wit
 
 TEST_CASE("decode_attention mma: poison outside the range never reaches the output; replays reset the counters") {
     // Steps of 16 from lo: the window starts mid-step and the last span ends mid-step; 5 CTAs per
-    // KV head (sms 5 x 4 / 4 heads) share len 300's 16 steps (3 or 4 each, so some warps have
+    // KV head (sms 10 x 2 / 4 heads) share len 300's 16 steps (3 or 4 each, so some warps have
     // none), and len 40's 3 steps go to the first three CTAs only.
     auto k = make({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "4"}, {"max-seq", "320"}, {"len", "300"},
-                   {"window", "250"}, {"sms", "5"}, {"variant", "mma"}});
+                   {"window", "250"}, {"sms", "10"}, {"variant", "mma"}});
     const uint64_t seed = fresh_seed();
     CAPTURE(seed);
     std::vector<HostBuffer> clean = make_host_args(*k, seed);

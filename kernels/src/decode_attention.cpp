@@ -34,6 +34,7 @@ constexpr uint32_t kStagedMaxChunk = 64;
 // The mma variant: while the length allows, each working CTA takes at least this many steps of 16
 // positions, so that short caches use fewer CTAs (fewer partials to merge, longer runs per warp).
 constexpr uint32_t kMmaMinSteps = 1;
+constexpr uint32_t kMmaCtasPerSm = 2;  // what the mma variant's split count is sized for (plan_mma)
 
 uint32_t ceil_div(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 
@@ -92,10 +93,15 @@ DecodeAttentionPlan plan_mma(const DecodeAttention& a) {
     p.min_steps = a.min_steps ? a.min_steps : kMmaMinSteps;
     const uint32_t unit = p.warps * decode_detail::kKeyTile;  // positions of one step of every warp
     const uint32_t shared = decode_detail::mma_shared_bytes(head_dim, p.warps, p.stages);
-    // CTAs of this kernel that one SM holds: registers allow 3 at head_dim 128 (ptxas 13.0, sm_90:
+    // CTAs of this kernel one SM holds: registers allow 3 at head_dim 128 (ptxas 13.0, sm_90:
     // 157 per thread) and 4 at 64; shared memory (227 KB for a CTA's use, 1 KB of it reserved per
     // CTA) 3 at head_dim 128 with two stages (69,632 bytes each), 2 with three, 1 with four.
-    const uint32_t per_sm = std::max(1u, std::min(head_dim == 128 ? 3u : 4u, 232448u / (shared + 1024)));
+    const uint32_t fit = std::max(1u, std::min(head_dim == 128 ? 3u : 4u, 232448u / (shared + 1024)));
+    // The split count is sized for at most 2 of them per SM: at 32/8 heads and head_dim 128 on the
+    // H100 (2026-12-07, docs/benchmarks.md) 33 CTAs per KV head were faster than the 49 that fill
+    // 3 per SM at every length timed (29.29 us against 29.76 at 16384, 17.78 against 18.28 at
+    // 8192, 10.04 against 10.88 at 4096): fewer partials, and more steps per warp behind each wait.
+    const uint32_t per_sm = std::min(fit, kMmaCtasPerSm);
     if (a.chunk != 0) {
         if (a.chunk % unit != 0) {
             throw ptxsmith::Error(fmt::format("decode_attention: --variant mma needs --chunk a multiple of {} ({} warps x "
@@ -280,8 +286,8 @@ FamilyInfo DecodeAttention::info() {
                     {"sms", "4"}, {"stages", "3"}, {"variant", "mma"}}),
              // 63 steps over at most 10 CTAs of at least 7 steps each (--min-steps): 9 CTAs work.
              shape({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "1000"}, {"len", "999"},
-                    {"sms", "5"}, {"min-steps", "7"}, {"variant", "mma"}}),
-             // 44 steps over 2 CTAs per KV head, 5 or 6 per warp: every ring slot refilled.
+                    {"sms", "10"}, {"min-steps", "7"}, {"variant", "mma"}}),
+             // 44 steps in one CTA per KV head, 11 per warp: every ring slot refilled.
              shape({{"head-dim", "64"}, {"q-heads", "8"}, {"kv-heads", "2"}, {"max-seq", "1200"}, {"len", "1111"},
                     {"window", "700"}, {"sms", "1"}, {"variant", "mma"}}),
              shape({{"head-dim", "64"}, {"q-heads", "6"}, {"kv-heads", "2"}, {"max-seq", "1200"}, {"len", "1111"},

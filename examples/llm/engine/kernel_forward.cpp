@@ -284,8 +284,19 @@ struct KernelForward::Impl {
         if (variant == 0) return kShortChunk;
         return cache_rows <= static_cast<int>(kLongChunkMaxRows) ? kLongChunk : 0;
     }
+    // Groups up to 8 at head_dim up to 128 take decode attention's mma variant, whose split
+    // follows the length and this device's SMs (H100, 32/8 heads, head_dim 128, 33 CTAs per KV
+    // head: 10.04 us at len 4096 against the phased variant's 13.6 at its best chunk, 17.78
+    // against 19.6 at 8192, 29.29 against 28.65 at 16384; docs/benchmarks.md), so both variants
+    // are that one kernel and the chunk is unused; the others keep the chunks above.
+    bool mma_decode() const { return hp.gqa_group() <= 8 && hp.head_dim <= 128; }
     ParamValues decode_params(uint32_t chunk) const {
         ParamValues p = attention_params();
+        if (mma_decode()) {
+            p.set("variant", "mma");
+            p.set("sms", word(int64_t{std::max(1, dev.info().sm_count)}));
+            return p;
+        }
         p.set("chunk", word(int64_t{chunk}));
         return p;
     }

@@ -194,6 +194,12 @@ GemvPlan plan_gemv(const GemvShape& s) {
             // 2.98 us instead of 4.64 us; at 4096 rows the default stays ahead, 6.68 us against
             // 7.70 us).
             if (s.n <= 1024 && s.epilogue != GemvEpilogue::swiglu) { p.warps = 4; p.k_split = 4; }
+            // Many short rows (14336 x 4096, the 128256-row output head): CTAs of 4 warps, 8 per
+            // SM (below), so the last of several waves leaves less of the GPU idle (H100, rotated:
+            // 14336 x 4096 19.05 us, 84.5% of copy, against 21.76 us, 73.9%, with 8 warps;
+            // 128256 x 4096 138.1 us against 141.9). At 4096 x 4096 8 warps stay ahead (6.54 us
+            // against 6.83).
+            else if (s.k <= 4096 && s.n > 4096 && s.epilogue != GemvEpilogue::swiglu) p.warps = 4;
             break;
         case quant::GgmlType::q8_0: p.unit_weights = 32; p.unroll = 1; p.warps = 4; p.k_split = 4; break;
         default: p.unit_weights = 8; p.unroll = 1; p.warps = 8; p.k_split = 2; break;
@@ -259,14 +265,16 @@ GemvPlan plan_gemv(const GemvShape& s) {
     // pipeline (gemv_build.cpp). By default 512 threads per SM (128 registers); measured on the
     // H100 (rotated weights, docs/benchmarks.md): Q4_K one vector 5 CTAs of 4 warps for K above
     // 4096 (4096 x 14336: 11.40 us against 12.85 with 4) and 8 up to 4096 (14336 x 4096: 12.35
-    // against 13.35); Q6_K staged 3 CTAs of 8 warps (17.94 against 18.09 with 2); the SwiGLU pair
-    // writing Q8_1 (16 warps) 2 (24.92 against 27.53). From 3 vectors the accumulators need more
-    // than 128 registers (Q6_K, 4 vectors, spills), so the budget is ptxas's.
+    // against 13.35); Q6_K staged 3 CTAs of 8 warps (17.94 against 18.09 with 2), and 8 of 4
+    // warps (many short rows, above); the SwiGLU pair writing Q8_1 (16 warps) 2 (24.92 against
+    // 27.53). From 3 vectors the accumulators need more than 128 registers (Q6_K, 4 vectors,
+    // spills), so the budget is ptxas's.
     if (s.ctas_per_sm >= 0) {
         p.ctas_per_sm = static_cast<uint32_t>(s.ctas_per_sm);
     } else if (s.batch <= 2) {
         p.ctas_per_sm = std::max(1u, 16 / p.warps);
         if (s.weights == quant::GgmlType::q4_k && s.batch == 1 && p.warps == 4) p.ctas_per_sm = s.k > 4096 ? 5 : 8;
+        if (s.weights == quant::GgmlType::q6_k && s.batch == 1 && p.warps == 4 && p.k_split == 1) p.ctas_per_sm = 8;
         if (p.staged && p.warps == 8) p.ctas_per_sm = 3;
         if (mats == 2 && p.warps == 16) p.ctas_per_sm = 2;
     }
