@@ -22,7 +22,7 @@
 // Loads run in groups of plan.unroll per lane, the next group issued before the current one is
 // computed; the first V group is issued before phase A's last K group is computed, so V is in
 // flight across the softmax barriers.
-// Then every CTA arrives on counters[kv]; the last one combines the working chunks' partials: thread
+// Then every working CTA arrives on counters[kv]; the last one combines the chunks' partials: thread
 // t takes float4 t, t + 128, ... of the group's outputs and walks the chunks with a running max.
 #include <fmt/format.h>
 
@@ -226,16 +226,21 @@ void emit_arrive_and_combine(KernelBuilder& b, const CombineInputs& in) {
         for (int i = 0; i < 4; ++i) result[i] = b.mul(acc[i], inv);
         b.st_v<f32, 4>(b.index(in.out, b.mad_lo(kv, quads, qi), 16)[0], result);
     };
-    // Ready for the next launch (a graph replay): every CTA of this launch has arrived.
+    // Ready for the next launch (a graph replay): every working CTA of this launch has arrived.
     auto reset = [&](Address<Space::global> counter) {
         b.if_(b.setp(Cmp::eq, tid, 0u), [&] { b.st(counter, b.mov<u32>(0u)); });
     };
 
+    // Only the working CTAs, splits [first_split, last_split], arrive: the others leave at once,
+    // so a cache far shorter than the grid costs no atomics or fences beyond its own chunks'.
+    Pred working = b.setp(Cmp::ge, in.split, first_split, BoolOp::and_, b.setp(Cmp::le, in.split, last_split));
     if (NG == 1) {
-        Address<Space::global> counter = b.index(in.counters, kv, 4)[0];
-        b.if_(arrive_last(b, tid, counter, b.mov<u32>(S), in.last_flag), [&] {
-            merge_records(b, in, chunks, first_split, last_split, kCombineBatch, to_out);
-            reset(counter);
+        b.if_(working, [&] {
+            Address<Space::global> counter = b.index(in.counters, kv, 4)[0];
+            b.if_(arrive_last(b, tid, counter, b.add(b.sub(last_split, first_split), 1u), in.last_flag), [&] {
+                merge_records(b, in, chunks, first_split, last_split, kCombineBatch, to_out);
+                reset(counter);
+            });
         });
         return;
     }
@@ -245,16 +250,16 @@ void emit_arrive_and_combine(KernelBuilder& b, const CombineInputs& in) {
     const uint64_t group_base = uint64_t{in.kv_heads} * S * G * (D + 2) * 4;
     const Records groups{b.offset(in.partials, group_base), b.offset(in.partials, group_base + uint64_t{in.kv_heads} * NG * G * D * 4),
                          NG};
-    Reg<u32> counters_kv = b.mul_lo(kv, NG + 1);  // [kv][NG groups, then the KV head's]
-    Reg<u32> group = b.shr(in.split, log2_exact(Z));
-    Address<Space::global> group_counter = b.index(in.counters, b.add(counters_kv, group), 4)[0];
-    Reg<u32> group_first = b.shl(group, log2_exact(Z));
-    Reg<u32> group_size = b.min(b.sub(b.mov<u32>(S), group_first), Z);
-    b.if_(arrive_last(b, tid, group_counter, group_size, in.last_flag), [&] {
-        reset(group_counter);
+    b.if_(working, [&] {
+        Reg<u32> counters_kv = b.mul_lo(kv, NG + 1);  // [kv][NG groups, then the KV head's]
+        Reg<u32> group = b.shr(in.split, log2_exact(Z));
+        Address<Space::global> group_counter = b.index(in.counters, b.add(counters_kv, group), 4)[0];
+        Reg<u32> group_first = b.shl(group, log2_exact(Z));
+        // The group's working chunks [first, last], this CTA's among them: its arrivals.
         Reg<u32> first = b.max(first_split, group_first);
         Reg<u32> last = b.min(last_split, b.add(group_first, Z - 1));
-        b.if_(b.setp(Cmp::le, first, last), [&] {
+        b.if_(arrive_last(b, tid, group_counter, b.add(b.sub(last, first), 1u), in.last_flag), [&] {
+            reset(group_counter);
             Reg<u32> record = b.mad_lo(kv, NG, group);
             merge_records(b, in, chunks, first, last, std::min(Z, kCombineBatch),
                           [&](Reg<u32> qi, Reg<u32> head, Reg<f32> max, Reg<f32> sum, const Regs<f32, 4>& acc) {
@@ -263,12 +268,14 @@ void emit_arrive_and_combine(KernelBuilder& b, const CombineInputs& in) {
                     b.st_v<f32, 2>(b.index(groups.ml, b.mad_lo(record, G, head), 8)[0], Regs<f32, 2>{max, sum});
                 });
             });
-        });
-        Address<Space::global> head_counter = b.index(in.counters, b.add(counters_kv, NG), 4)[0];
-        b.if_(arrive_last(b, tid, head_counter, b.mov<u32>(NG), in.last_flag), [&] {
-            merge_records(b, in, groups, b.shr(first_split, log2_exact(Z)), b.shr(last_split, log2_exact(Z)),
-                          std::min(NG, kCombineBatch), to_out);
-            reset(head_counter);
+            // One arrival per group that holds working chunks.
+            Reg<u32> first_group = b.shr(first_split, log2_exact(Z));
+            Reg<u32> last_group = b.shr(last_split, log2_exact(Z));
+            Address<Space::global> head_counter = b.index(in.counters, b.add(counters_kv, NG), 4)[0];
+            b.if_(arrive_last(b, tid, head_counter, b.add(b.sub(last_group, first_group), 1u), in.last_flag), [&] {
+                merge_records(b, in, groups, first_group, last_group, std::min(NG, kCombineBatch), to_out);
+                reset(head_counter);
+            });
         });
     });
 }

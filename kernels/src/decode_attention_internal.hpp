@@ -86,9 +86,9 @@ struct WarpStates {
 };
 void merge_warps_to_partial(ptxgen::KernelBuilder& b, const WarpStates& in);
 
-// Every CTA arrives after a barrier; the last to arrive combines the working chunks' partials
-// into out for the group and sets the counters back to zero. One level (counters[kv]) up to
-// kCombineGroup chunks per KV head, two above (protocol: decode_attention.hpp).
+// Every working CTA arrives after a barrier (the others leave); the last to arrive combines the
+// partials into out for the group and sets the counters back to zero. One level (counters[kv]) up
+// to kCombineGroup chunks per KV head, two above (protocol: decode_attention.hpp).
 void emit_arrive_and_combine(ptxgen::KernelBuilder& b, const CombineInputs& in);
 
 }  // namespace kernels::decode_detail

@@ -22,15 +22,17 @@
 //                                                 in log2 units, s = q.k * scale * log2(e); l: sum of 2^(s - m))
 //   with two levels of combine, then the group records in the same two parts:
 //                                                 o[kv][grp][g][d], then {m, l}[kv][grp][g]
-// Every CTA, working or not, then arrives on a counter (atom.add between fence.acq_rel.gpu), and
-// the last to arrive merges what the others wrote with the running-max method:
+// Every working CTA (the others leave at once) then arrives on a counter (atom.add between
+// fence.acq_rel.gpu), and the last to arrive merges what the others wrote with the running-max
+// method; the arrivals to wait for follow from the working chunks [first, last] of this launch:
 //   one level (max_splits <= plan.combine_group): on counters[kv]; the last CTA merges the
 //     partials of the chunks in the range, writes out[] for the group and sets the counter to 0;
 //   two levels (above): CTA c is in group grp = c / combine_group of its KV head (groups =
-//     ceil(max_splits / combine_group)) and arrives on counters[kv][grp]; the group's last CTA
-//     merges the group's working chunks (if any) into the group record grp, sets that counter to
-//     0 and arrives on counters[kv][groups]; the last of those merges the records of the groups
-//     that hold working chunks into out[] and sets its counter to 0.
+//     ceil(max_splits / combine_group)) and arrives on counters[kv][grp]; the group's last working
+//     CTA merges the group's working chunks into the group record grp, sets that counter to 0 and
+//     arrives on counters[kv][groups]; the last of those merges the records of the groups that
+//     hold working chunks into out[] and sets its counter to 0. Groups without working chunks
+//     see no arrival.
 #pragma once
 
 #include <string>
