@@ -150,7 +150,9 @@ TEST_CASE("bad parameters give errors that name the parameter") {
     CHECK(message("q6k_gemv", {{"k", "2304"}, {"stage", "1"}}).find("--stage 1: staging is for Q6_K") != std::string::npos);
     CHECK(message("q6k_gemv", {{"k", "2048"}, {"unit", "64"}, {"stage", "1"}}).find("--unit 32") != std::string::npos);
     CHECK(message("q4k_gemv", {{"stage", "1"}}).find("--stage 1") != std::string::npos);
-    CHECK(message("q6k_gemv", {{"batch", "8"}, {"strategy", "mma"}, {"stage", "0"}}).find("mma strategy") != std::string::npos);
+    CHECK(message("q6k_gemv", {{"k", "768"}, {"batch", "8"}, {"strategy", "mma"}, {"stage", "1"}}).find("K a multiple of 1024") != std::string::npos);
+    CHECK(message("q4k_gemv", {{"batch", "8"}, {"strategy", "mma"}, {"stage", "1"}}).find("staging is for Q6_K") != std::string::npos);
+    CHECK(message("q6k_gemv", {{"batch", "8"}, {"strategy", "mma"}, {"unroll", "2"}}).find("mma strategy") != std::string::npos);
 }
 
 TEST_CASE("gemv: the plan's register budget and Q6_K staging show in the name and the reason") {
@@ -169,4 +171,10 @@ TEST_CASE("gemv: the plan's register budget and Q6_K staging show in the name an
     CHECK(plan_of("q4k_gemv", {{"k", "4096"}, {"ctas-per-sm", "0"}}).first.ends_with("ef"));
     // From 3 vectors the budget is ptxas's own.
     CHECK(plan_of("q6k_gemv", {{"k", "4096"}, {"batch", "4"}}).first.ends_with("ef_st"));
+    // The mma strategy's staged steps: asked for, named, and their shared memory in the launch.
+    auto mma_staged = instantiate(find_family("q6k_gemv"), {{"k", "4096"}, {"batch", "8"}, {"stage", "1"}});
+    CHECK(mma_staged->name().ends_with("_st"));
+    CHECK(mma_staged->notes().find("staged in shared memory by cp.async") != std::string::npos);
+    CHECK(mma_staged->launch_config().shared_bytes > 0);
+    CHECK(instantiate(find_family("q6k_gemv"), {{"k", "4096"}, {"batch", "8"}})->launch_config().shared_bytes == 0);
 }

@@ -53,7 +53,7 @@ struct GemvShape {
     // -1: chosen; else the CTAs per SM asked of ptxas (.minnctapersm; 0: none), which sets its
     // register budget.
     int ctas_per_sm = -1;
-    int stage = -1;  // -1: chosen; 0/1: Q6_K one-vector-unit staging through shared memory off/on
+    int stage = -1;  // -1: chosen; 0/1: Q6_K staging through shared memory off/on (units of 32, or mma)
 };
 
 // How a product is generated: the strategy and the thread tiling. plan_gemv is the one place
@@ -77,7 +77,10 @@ struct GemvPlan {
     // Q6_K, units of 32 weights, K % 1024 == 0: each warp reads a step's four blocks (840 bytes of a
     // row) with coalesced 8-byte loads into shared memory, and each lane picks its unit's fields
     // there (gemv/codec_q6k.cpp), instead of 13 scattered 4-byte global loads per unit.
+    // The mma strategy, Q6_K, K % 1024 == 0 (--stage 1): each warp copies a step's super-block of
+    // its 16 rows into a ring in dynamic shared memory with cp.async (gemv_mma.cpp).
     bool staged = false;
+    uint32_t shared_bytes = 0;  // dynamic shared memory per CTA
     std::string why;
 };
 

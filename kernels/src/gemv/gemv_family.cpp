@@ -113,6 +113,7 @@ LaunchConfig Gemv::launch_config() const {
     LaunchConfig c;
     c.grid = {(shape.n + rows_per_cta - 1) / rows_per_cta, 1, 1};
     c.block = {32 * plan.warps, 1, 1};
+    c.shared_bytes = plan.shared_bytes;
     return c;
 }
 
@@ -279,6 +280,15 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
             shapes.push_back({{"n", "24"}, {"k", "768"}, {"batch", "19"}, {"strategy", "mma"}, {"rows", rows}});
             shapes.push_back({{"n", "32"}, {"k", "512"}, {"batch", "64"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
         }
+        if (W == quant::GgmlType::q6_k) {
+            // Staged tensor-core steps: every skew of a block in its window (K of 8 and 12
+            // super-blocks), a K split whose slices take 2 and 3 steps, a partial last tile, both
+            // matrices of SwiGLU with Q8_1 output, and more than 8 vectors.
+            shapes.push_back({{"n", "40"}, {"k", "2048"}, {"batch", "8"}, {"strategy", "mma"}, {"stage", "1"}, {"ksplit", "3"}});
+            shapes.push_back({{"n", "64"}, {"k", "1024"}, {"batch", "5"}, {"strategy", "mma"}, {"stage", "1"}, {"epilogue", "swiglu"},
+                              {"out", "q8_1"}});
+            shapes.push_back({{"n", "21"}, {"k", "3072"}, {"batch", "11"}, {"strategy", "mma"}, {"stage", "1"}, {"epilogue", "residual"}});
+        }
     } else {
         shapes.push_back({{"n", "64"}, {"k", "256"}, {"batch", "4"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
     }
@@ -303,6 +313,14 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
                        {"rows", W == quant::GgmlType::q4_k ? "32" : "16"}});
         gpu.push_back({{"n", "4096"}, {"k", "14336"}, {"batch", "64"}, {"epilogue", "residual"}});
         gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"batch", "32"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
+    }
+    if (W == quant::GgmlType::q6_k) {
+        for (const char* batch : {"8", "64"}) {
+            gpu.push_back({{"n", "4096"}, {"k", "14336"}, {"batch", batch}, {"strategy", "mma"}, {"stage", "1"}});
+            gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"batch", batch}, {"strategy", "mma"}, {"stage", "1"}, {"epilogue", "swiglu"},
+                           {"out", "q8_1"}});
+        }
+        gpu.push_back({{"n", "4096"}, {"k", "14336"}, {"batch", "64"}, {"strategy", "mma"}, {"stage", "1"}, {"epilogue", "residual"}});
     }
     return {name,
             fmt::format("y[batch][n] = W x for {} weights W[n x k] in GGUF row layout: strategies, batches, "
@@ -337,7 +355,7 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
                        "tuning: CTAs per SM asked of ptxas, which sets its register budget (dp4a, fma; 0: none; -1: chosen)",
                        "-1", -1, 32, {}},
              ParamSpec{"stage", ParamKind::integer,
-                       "tuning: Q6_K, units of 32, K a multiple of 1024: stage each step's blocks in shared memory (1), or not (0; -1: chosen)",
+                       "tuning: Q6_K, K a multiple of 1024, units of 32 or the mma strategy: stage each step's blocks in shared memory (1), or not (0; -1: chosen)",
                        "-1", -1, 1, {}}},
             shapes,
             gpu};

@@ -38,6 +38,10 @@ CFrag mma_s8(KernelBuilder& b, const AFrag& a, const BFrag& x, const CFrag& c) {
     return {top[0], top[1], bottom[0], bottom[1]};
 }
 
+RowBlock Format::load_staged(KernelBuilder&, SharedPtr, Reg<u32>, Reg<u32>) const {
+    throw ptxsmith::Error("this weight format has no staged form of the mma strategy");
+}
+
 }  // namespace gemv::mma
 
 using gemv::mma::BFrag;
@@ -143,6 +147,64 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
             zero};
         format->compute(step);
     };
+    // Staged steps: lane l < words copies 8-byte word l of each of the warp's 16 rows' window, the
+    // aligned words that hold super-block sb (rows are 8-byte aligned: plan_mma stages only when
+    // K % 1024 == 0), into a slot of the warp's ring; the block starts `skew` bytes into it.
+    const uint32_t words = (block_bytes + 6 + 7) / 8;
+    const uint32_t slot_bytes = mats * kTileRows * gemv::mma::kStagedPitch;
+    SharedPtr ring{};
+    std::vector<GlobalPtr> copy_src;
+    Pred copies{}, full_tile{};
+    if (plan.staged) {
+        if (!format->can_stage() || row_bytes % 8 != 0 || tiles != 1) {
+            throw ptxsmith::Error("mma: staged steps need Q6_K, one m16 tile per warp and K a multiple of 1024");
+        }
+        ring = b.offset(b.addr_of(b.dynamic_shared(16)), b.mul_lo(warp, gemv::mma::kStagedSteps * slot_bytes));
+        copies = b.setp(Cmp::lt, lane, words);
+        // Rows past N (the last tile of a matrix) copy the warp's first row instead.
+        Reg<u32> tile_row = b.min(first_row, s.n - 1);
+        for (uint32_t m = 0; m < mats; ++m) copy_src.push_back(b.index(b.index(w[m], tile_row, row_bytes), lane, 8));
+        full_tile = b.setp(Cmp::le, b.add(first_row, kTileRows), s.n);
+    }
+    auto copy_step = [&](Reg<u32> sb, Reg<u32> slot) {
+        Reg<u32> window = b.and_(b.mul_lo(sb, block_bytes), ~7u);
+        auto copy_rows = [&](bool whole) {
+            for (uint32_t m = 0; m < mats; ++m) {
+                GlobalPtr src = b.index(copy_src[m], window, 1);
+                SharedPtr dst = b.index(b.offset(ring, b.add(slot, m * kTileRows * gemv::mma::kStagedPitch)), lane, 8);
+                for (uint32_t r = 0; r < kTileRows; ++r) {
+                    Address<Space::global> from = src[int64_t{r} * row_bytes];
+                    if (!whole) {
+                        // Row first_row + r, or the first row again past N.
+                        Reg<u32> row = b.min(b.add(first_row, r), s.n - 1);
+                        from = b.index(src, b.sub(row, b.min(first_row, s.n - 1)), row_bytes)[0];
+                    }
+                    Address<Space::shared> to = dst[int64_t{r} * gemv::mma::kStagedPitch];
+                    b.predicated(copies, [&] {
+                        if (target.sm >= 80) b.cp_async(to, from, 8, CpAsyncCache::ca);
+                        else b.st_v<u32, 2>(to, b.ld_v<u32, 2>(from, weight_load));
+                    });
+                }
+            }
+        };
+        b.if_else(full_tile, [&] { copy_rows(true); }, [&] { copy_rows(false); });
+        if (target.sm >= 80) b.cp_async_commit();
+    };
+    // The staged step in `slot`, as the format's loads from shared memory (after every lane's copies landed).
+    auto load_staged = [&](Reg<u32> sb, Reg<u32> slot, uint32_t pending) {
+        if (target.sm >= 80) b.cp_async_wait(pending);
+        b.bar_warp_sync();
+        Reg<u32> skew = b.and_(b.mul_lo(sb, block_bytes), 7u);
+        Loaded l(mats);
+        for (uint32_t m = 0; m < mats; ++m) {
+            SharedPtr matrix = b.offset(ring, b.add(slot, m * kTileRows * gemv::mma::kStagedPitch));
+            for (uint32_t h = 0; h < pairs; ++h) {
+                SharedPtr row = b.index(matrix, b.add(g, 8 * h), gemv::mma::kStagedPitch);
+                l[m].push_back(format->load_staged(b, row, skew, t));
+            }
+        }
+        return l;
+    };
     auto carry = [&](Loaded& to, const Loaded& from) {
         for (uint32_t m = 0; m < mats; ++m) {
             for (uint32_t h = 0; h < pairs; ++h) {
@@ -154,18 +216,36 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
 
     // plan_mma keeps k_split <= superblocks, so every slice has a first super-block.
     Reg<u32> current_sb = b.mov<u32>(slice);
-    Loaded current = load(current_sb);
-    // Only weights so far: the inputs and outputs come after the previous kernel finishes.
-    if (target.sm >= 90) b.griddep_wait();
-    if (superblocks > split) {
-        b.for_range(b.add(slice, split), superblocks, split, [&](Reg<u32> sb) {
-            Loaded next = load(sb);
-            compute(current, current_sb);
-            carry(current, next);
-            b.mov(current_sb, sb);
-        }, Unroll{1});
+    if (plan.staged) {
+        // The ring's slots alternate: the next step's copies are in flight while this one is computed.
+        Reg<u32> slot = b.mov<u32>(0u);
+        copy_step(current_sb, slot);
+        if (target.sm >= 90) b.griddep_wait();
+        if (superblocks > split) {
+            b.for_range(b.add(slice, split), superblocks, split, [&](Reg<u32> sb) {
+                Reg<u32> next_slot = b.xor_(slot, slot_bytes);
+                copy_step(sb, next_slot);
+                compute(load_staged(current_sb, slot, 1), current_sb);
+                b.bar_warp_sync();  // every lane has read the slot before it is refilled
+                b.mov(slot, next_slot);
+                b.mov(current_sb, sb);
+            }, Unroll{1});
+        }
+        compute(load_staged(current_sb, slot, 0), current_sb);
+    } else {
+        Loaded current = load(current_sb);
+        // Only weights so far: the inputs and outputs come after the previous kernel finishes.
+        if (target.sm >= 90) b.griddep_wait();
+        if (superblocks > split) {
+            b.for_range(b.add(slice, split), superblocks, split, [&](Reg<u32> sb) {
+                Loaded next = load(sb);
+                compute(current, current_sb);
+                carry(current, next);
+                b.mov(current_sb, sb);
+            }, Unroll{1});
+        }
+        compute(current, current_sb);
     }
-    compute(current, current_sb);
 
     // The weights are read: the kernel that follows may launch and wait for this one's outputs.
     if (target.sm >= 90) b.griddep_launch_dependents();

@@ -18,6 +18,7 @@ using ptxgen::KernelBuilder;
 using ptxgen::Reg;
 using ptxgen::Regs;
 using ptxgen::s32;
+using ptxgen::SharedPtr;
 using ptxgen::u16;
 using ptxgen::u32;
 
@@ -59,9 +60,21 @@ public:
     virtual bool permuted_k() const = 0;
     // Issues the loads of one super-block of one row: `block` is its first byte.
     virtual RowBlock load(KernelBuilder& b, GlobalPtr block, Reg<u32> t, ptxgen::LdOpts weights) const = 0;
+    // Staged steps (plan.staged): the same loads from the warp's shared-memory copy of the block,
+    // which starts `skew` bytes (0, 2, 4 or 6) after `row`, the copy's 8-byte-aligned first byte.
+    virtual bool can_stage() const { return false; }
+    virtual RowBlock load_staged(KernelBuilder& b, SharedPtr row, Reg<u32> skew, Reg<u32> t) const;
     // Adds the super-block's products to step.acc.
     virtual void compute(Step& step) const = 0;
 };
+
+// Staged steps: each warp copies its 16 rows' super-block (the 8-byte words that hold it) into a
+// ring of kStagedSteps slots in dynamic shared memory with cp.async, one step ahead, rows
+// kStagedPitch bytes apart (16 mod 128: the 8 rows one field load touches fall in distinct
+// banks). The dynamic shared memory a CTA of `warps` warps over `mats` matrices takes:
+constexpr uint32_t kStagedSteps = 2;
+constexpr uint32_t kStagedPitch = 272;
+constexpr uint32_t staged_ring_bytes(uint32_t warps, uint32_t mats) { return warps * kStagedSteps * mats * 16 * kStagedPitch; }
 
 std::unique_ptr<Format> q4k_format();
 std::unique_ptr<Format> q6k_format();

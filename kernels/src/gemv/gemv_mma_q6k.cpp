@@ -44,22 +44,26 @@ public:
     // words: the byte selector of this block's alignment, then per field the aligned word below
     // it; halves: per field its upper two bytes, then d.
     RowBlock load(KernelBuilder& b, GlobalPtr block, Reg<u32> t, LdOpts weights) const override {
-        RowBlock r;
         Reg<u32> o = b.and_(b.cvt<u32>(block.reg), 3u);  // 0 or 2
-        r.words.push_back(b.mad_lo(o, 0x1111u, 0x3210u));
         GlobalPtr aligned{b.and_(block.reg, ~uint64_t{3})};
         GlobalPtr aligned_t = b.index(aligned, t, 4);
         GlobalPtr block_t = b.index(block, t, 4);
-        auto field = [&](GlobalPtr low, GlobalPtr high, uint32_t at) {
-            r.words.push_back(b.ld<u32>(low[at], weights));
-            r.halves.push_back(b.ld<u16>(high[at + 2], weights));
-        };
-        for (uint32_t half = 0; half < 2; ++half) {
-            for (uint32_t i = 0; i < kFieldsPerHalf; ++i) field(aligned_t, block_t, field_offset(half, i));
-        }
-        for (uint32_t i = 0; i < kScaleWords; ++i) field(aligned, block, 192 + 4 * i);
-        r.halves.push_back(b.ld<u16>(block[208], {.nc = true}));
-        return r;
+        return gather(
+            b, o, [&](uint32_t at, bool lane) { return b.ld<u32>((lane ? aligned_t : aligned)[at], weights); },
+            [&](uint32_t at, bool lane) { return b.ld<u16>((lane ? block_t : block)[at], weights); },
+            [&] { return b.ld<u16>(block[208], {.nc = true}); });
+    }
+
+    bool can_stage() const override { return true; }
+    RowBlock load_staged(KernelBuilder& b, SharedPtr row, Reg<u32> skew, Reg<u32> t) const override {
+        SharedPtr aligned = b.offset(row, b.and_(skew, 4u));
+        SharedPtr block = b.offset(row, skew);
+        SharedPtr aligned_t = b.index(aligned, t, 4);
+        SharedPtr block_t = b.index(block, t, 4);
+        return gather(
+            b, b.and_(skew, 2u), [&](uint32_t at, bool lane) { return b.ld<u32>((lane ? aligned_t : aligned)[at]); },
+            [&](uint32_t at, bool lane) { return b.ld<u16>((lane ? block_t : block)[at]); },
+            [&] { return b.ld<u16>(block[208]); });
     }
 
     void compute(Step& st) const override {
@@ -110,6 +114,25 @@ public:
     }
 
 private:
+    // The loads of one block wherever it lies, `o` (0 or 2) bytes past a 4-byte boundary:
+    // word(at, lane) loads the aligned word below byte `at` of the block (of the lane's column
+    // when `lane`), half(at, lane) the two bytes at `at`, d() the block's d.
+    template <class Word, class Half, class D>
+    static RowBlock gather(KernelBuilder& b, Reg<u32> o, const Word& word, const Half& half, const D& d) {
+        RowBlock r;
+        r.words.push_back(b.mad_lo(o, 0x1111u, 0x3210u));
+        auto field = [&](uint32_t at, bool lane) {
+            r.words.push_back(word(at, lane));
+            r.halves.push_back(half(at + 2, lane));
+        };
+        for (uint32_t h = 0; h < 2; ++h) {
+            for (uint32_t i = 0; i < kFieldsPerHalf; ++i) field(field_offset(h, i), true);
+        }
+        for (uint32_t i = 0; i < kScaleWords; ++i) field(192 + 4 * i, false);
+        r.halves.push_back(d());
+        return r;
+    }
+
     static Row assemble(KernelBuilder& b, const RowBlock& raw) {
         Reg<u32> selector = raw.words[0];
         auto word = [&](uint32_t index) {

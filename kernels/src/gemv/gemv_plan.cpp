@@ -4,6 +4,7 @@
 
 #include <numeric>
 
+#include "gemv_mma.hpp"
 #include "kernels/gemv.hpp"
 #include "ptxgen/error.hpp"
 
@@ -81,9 +82,9 @@ GemvPlan plan_mma(const GemvShape& s, GemvPlan p) {
     if (s.weights == quant::GgmlType::q6_k && s.rows_per_warp == 32) {
         throw ptxsmith::Error("mma: Q6_K takes one m16 tile per warp (--rows 16)");
     }
-    if (s.unroll || s.unit_weights || s.ctas_per_sm >= 0 || s.stage >= 0) {
+    if (s.unroll || s.unit_weights || s.ctas_per_sm >= 0) {
         throw ptxsmith::Error("the mma strategy steps one super-block at a time: only --rows (16 or 32), --warps, "
-                              "--ksplit and --wcache tune it");
+                              "--ksplit, --stage and --wcache tune it");
     }
     if (s.rows_per_warp && s.rows_per_warp != 16 && s.rows_per_warp != 32) {
         throw ptxsmith::Error(fmt::format("mma: --rows must be 16 or 32 (one or two m16 tiles); got {}", s.rows_per_warp));
@@ -135,6 +136,16 @@ GemvPlan plan_mma(const GemvShape& s, GemvPlan p) {
                                                        : ptxgen::Evict::L1_evict_first;
     p.why += fmt::format("; {} warps x {} rows (m16 tiles) x {} vectors, K split {} ways, one super-block per step",
                          p.warps, p.rows_per_warp, s.batch, p.k_split);
+    // Staged steps (Q6_K): the warp copies each step's blocks into shared memory with coalesced
+    // cp.async, and the lanes read their 2-byte-aligned fields there rather than with 33 scattered
+    // global loads per row, each touching 8 rows' cache lines.
+    const bool can_stage = q6k && s.k % 1024 == 0;
+    if (s.stage == 1 && !can_stage) throw ptxsmith::Error("--stage 1 with the mma strategy: staging is for Q6_K with K a multiple of 1024");
+    p.staged = s.stage == 1;
+    if (p.staged) {
+        p.shared_bytes = gemv::mma::staged_ring_bytes(p.warps, mats);
+        p.why += fmt::format("; each step's blocks staged in shared memory by cp.async ({} bytes)", p.shared_bytes);
+    }
     apply_prefetch_knobs(s, p);
     return p;
 }
