@@ -43,7 +43,10 @@ struct LoadedModule {
     const Driver* driver = nullptr;
     CUmodule module = nullptr;
     CUfunction function = nullptr;
-    uint32_t dynamic_shared_opted = kDefaultSharedLimit;  // guarded by CudaDevice::attr_mutex_
+    // The dynamic shared memory this function is allowed (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES)
+    // once set; 0 until then, when the driver allows 48 KB less the static shared memory. Guarded
+    // by CudaDevice::attr_mutex_.
+    uint32_t dynamic_shared_opted = 0;
     ~LoadedModule() {
         if (module) driver->cuModuleUnload(module);
     }

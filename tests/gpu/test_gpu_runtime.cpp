@@ -10,6 +10,7 @@
 #include <random>
 
 #include "kernels/registry.hpp"
+#include "ptxgen/builder.hpp"
 #include "ptxgen/error.hpp"
 #include "ptxgen/printer.hpp"
 #include "ptxsmith/runtime/device.hpp"
@@ -147,6 +148,34 @@ void jit_timing() {
     fs::remove_all(dir);
 }
 
+// Static and dynamic shared memory together above 48 KB with the dynamic part below it: the
+// launch must still opt in to the dynamic part (16 KB static + 40 KB dynamic here).
+void shared_opt_in_test(rt::Device& dev) {
+    constexpr uint32_t kStatic = 16 * 1024, kDynamic = 40 * 1024, kThreads = 256;
+    ptxgen::KernelBuilder b("shared_opt_in", dev.info().target());
+    ptxgen::GlobalPtr out = b.param_ptr("out", ptxgen::Type::u32);
+    b.reqntid(kThreads);
+    ptxgen::Reg<ptxgen::u32> tid = b.tid_x();
+    ptxgen::SharedPtr fixed = b.addr_of(b.shared_array("fixed", kStatic, 16));
+    ptxgen::SharedPtr dynamic = b.addr_of(b.dynamic_shared(16));
+    b.st(b.index(fixed, tid, 4)[kStatic - 4 * kThreads], tid);
+    b.st(b.index(dynamic, tid, 4)[kDynamic - 4 * kThreads], b.mul_lo(tid, 3u));
+    b.bar_sync();
+    ptxgen::Reg<ptxgen::u32> other = b.sub(b.mov<ptxgen::u32>(kThreads - 1), tid);
+    ptxgen::Reg<ptxgen::u32> sum = b.add(b.ld<ptxgen::u32>(b.index(fixed, other, 4)[kStatic - 4 * kThreads]),
+                                         b.ld<ptxgen::u32>(b.index(dynamic, other, 4)[kDynamic - 4 * kThreads]));
+    b.st(b.index(out, tid, 4)[0], sum);
+    ptxgen::Kernel k = b.finish();
+    rt::DeviceBuffer d_out(dev, kThreads * 4, "out");
+    dev.launch(k, {{1, 1, 1}, {kThreads, 1, 1}, kDynamic}, rt::Args().ptr(d_out.address()));
+    dev.synchronize();
+    std::vector<uint32_t> got(kThreads);
+    d_out.download(got.data());
+    bool ok = true;
+    for (uint32_t t = 0; t < kThreads; ++t) ok = ok && got[t] == 4 * (kThreads - 1 - t);
+    expect(ok, "shared memory: 16 KB static + 40 KB dynamic (over 48 KB together) launches and reads back");
+}
+
 void launch_overhead(rt::Device& dev) {
     auto inst = kernels::instantiate(kernels::find_family("vector_add"), {{"n", "32"}, {"block", "32"}});
     ptxgen::Kernel k = inst->build(dev.info().target());
@@ -196,6 +225,7 @@ int main() {
         auto dev = rt::open_device(rt::DeviceKind::cuda);
         graph_test(*dev, rng);
         nvrtc_test(*dev, rng);
+        shared_opt_in_test(*dev);
         launch_overhead(*dev);
         jit_timing();
     } catch (const ptxsmith::Error& e) {
