@@ -315,8 +315,10 @@ template <quant::GgmlType W> FamilyInfo GemvFamily<W>::info() {
         gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"batch", "32"}, {"epilogue", "swiglu"}, {"out", "q8_1"}});
     }
     if (W == quant::GgmlType::q6_k) {
+        // The mma strategy with and without staged steps (staged is the default up to 8 vectors).
+        gpu.push_back({{"n", "4096"}, {"k", "14336"}, {"batch", "8"}, {"strategy", "mma"}, {"stage", "0"}});
+        gpu.push_back({{"n", "4096"}, {"k", "14336"}, {"batch", "64"}, {"strategy", "mma"}, {"stage", "1"}});
         for (const char* batch : {"8", "64"}) {
-            gpu.push_back({{"n", "4096"}, {"k", "14336"}, {"batch", batch}, {"strategy", "mma"}, {"stage", "1"}});
             gpu.push_back({{"n", "14336"}, {"k", "4096"}, {"batch", batch}, {"strategy", "mma"}, {"stage", "1"}, {"epilogue", "swiglu"},
                            {"out", "q8_1"}});
         }
