@@ -180,5 +180,8 @@ TEST_CASE("gemv: the plan's register budget and Q6_K staging show in the name an
     CHECK(instantiate(find_family("q6k_gemv"), {{"k", "4096"}, {"batch", "8"}})->name().ends_with("_st"));
     CHECK(!instantiate(find_family("q6k_gemv"), {{"k", "4096"}, {"batch", "9"}})->name().ends_with("_st"));
     CHECK(!instantiate(find_family("q6k_gemv"), {{"k", "2304"}, {"batch", "8"}})->name().ends_with("_st"));
+    // Nor where the ring would need more than the 48 KB every GPU grants (8 warps for 1024 rows).
+    CHECK(!instantiate(find_family("q6k_gemv"), {{"n", "1024"}, {"k", "4096"}, {"batch", "8"}})->name().ends_with("_st"));
+    CHECK(instantiate(find_family("q6k_gemv"), {{"n", "1024"}, {"k", "4096"}, {"batch", "8"}, {"stage", "1"}})->name().ends_with("_st"));
     CHECK(instantiate(find_family("q6k_gemv"), {{"k", "4096"}, {"batch", "8"}, {"stage", "0"}})->launch_config().shared_bytes == 0);
 }

@@ -161,7 +161,7 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
         }
         ring = b.offset(b.addr_of(b.dynamic_shared(16)), b.mul_lo(warp, gemv::mma::kStagedSteps * slot_bytes));
         copies = b.setp(Cmp::lt, lane, words);
-        // Rows past N (the last tile of a matrix) copy the warp's first row instead.
+        // Rows past N (the last tile of a matrix) copy row N - 1 again (computed, not stored).
         Reg<u32> tile_row = b.min(first_row, s.n - 1);
         for (uint32_t m = 0; m < mats; ++m) copy_src.push_back(b.index(b.index(w[m], tile_row, row_bytes), lane, 8));
         full_tile = b.setp(Cmp::le, b.add(first_row, kTileRows), s.n);
@@ -175,7 +175,7 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
                 for (uint32_t r = 0; r < kTileRows; ++r) {
                     Address<Space::global> from = src[int64_t{r} * row_bytes];
                     if (!whole) {
-                        // Row first_row + r, or the first row again past N.
+                        // Row first_row + r, or row N - 1 past N.
                         Reg<u32> row = b.min(b.add(first_row, r), s.n - 1);
                         from = b.index(src, b.sub(row, b.min(first_row, s.n - 1)), row_bytes)[0];
                     }

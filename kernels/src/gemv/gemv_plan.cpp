@@ -140,11 +140,14 @@ GemvPlan plan_mma(const GemvShape& s, GemvPlan p) {
     // cp.async, and the lanes read their 2-byte-aligned fields there rather than with 33 scattered
     // global loads per row, each touching 8 rows' cache lines.
     // Staged is the default up to 8 vectors (H100, rotated weights: 4096 x 14336 with 8 vectors
-    // 30.10 us against 31.78, 1024 x 4096 5.74 against 6.20, the SwiGLU pair 14336 x 4096 with
-    // Q8_1 output 63.02 against 68.40; docs/benchmarks.md); more vectors are not timed yet.
+    // 30.10 us against 31.78, the SwiGLU pair 14336 x 4096 with Q8_1 output 63.02 against 68.40;
+    // docs/benchmarks.md) where the ring and the static shared memory fit in 48 KB, which every
+    // GPU grants without opting in (8 warps, as for 1024 rows, would need 72 KB: more than sm_75
+    // has); more vectors are not timed yet.
     const bool can_stage = q6k && s.k % 1024 == 0;
     if (s.stage == 1 && !can_stage) throw ptxsmith::Error("--stage 1 with the mma strategy: staging is for Q6_K with K a multiple of 1024");
-    p.staged = s.stage == 1 || (s.stage == -1 && can_stage && s.batch <= 8);
+    const uint32_t staged_total = gemv::mma::staged_ring_bytes(p.warps, mats) + shared_bytes(p.k_split, p.warps);
+    p.staged = s.stage == 1 || (s.stage == -1 && can_stage && s.batch <= 8 && staged_total <= 48 * 1024);
     if (p.staged) {
         p.shared_bytes = gemv::mma::staged_ring_bytes(p.warps, mats);
         p.why += fmt::format("; each step's blocks staged in shared memory by cp.async ({} bytes)", p.shared_bytes);
