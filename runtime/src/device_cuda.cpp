@@ -47,6 +47,9 @@ struct LoadedModule {
     // once set; 0 until then, when the driver allows 48 KB less the static shared memory. Guarded
     // by CudaDevice::attr_mutex_.
     uint32_t dynamic_shared_opted = 0;
+    // The function's static shared memory as the driver reports it (external kernels, whose IR we
+    // do not have); -1 until asked. Guarded by CudaDevice::attr_mutex_.
+    int64_t static_shared = -1;
     ~LoadedModule() {
         if (module) driver->cuModuleUnload(module);
     }
@@ -221,7 +224,9 @@ public:
         check_external_args(k, args);
         make_current();
         std::shared_ptr<LoadedModule> m = module_for_ptx(k.ptx, k.entry);
-        if (d.shared_bytes > kDefaultSharedLimit) opt_in_shared(*m, k.entry, d.shared_bytes);
+        if (d.shared_bytes > 0 && static_shared_of(*m, k.entry) + d.shared_bytes > kDefaultSharedLimit) {
+            opt_in_shared(*m, k.entry, d.shared_bytes);
+        }
         std::vector<void*> params;
         for (const auto& v : args.values()) params.push_back(const_cast<uint8_t*>(v.data()));
         d_.check(d_.cuLaunchKernel(m->function, d.grid[0], d.grid[1], d.grid[2], d.block[0], d.block[1], d.block[2], d.shared_bytes,
@@ -395,6 +400,21 @@ private:
         }
         d_.check(d_.cuModuleGetFunction(&m->function, m->module, name.c_str()), "cuModuleGetFunction", name);
         return m;
+    }
+
+    // An external kernel's static shared memory (0 when the driver cannot say: then only a dynamic
+    // part above 48 KB opts in).
+    uint64_t static_shared_of(LoadedModule& m, const std::string& name) {
+        std::lock_guard lock(attr_mutex_);
+        if (m.static_shared < 0) {
+            int bytes = 0;
+            if (d_.cuFuncGetAttribute) {
+                d_.check(d_.cuFuncGetAttribute(&bytes, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, m.function), "cuFuncGetAttribute",
+                         fmt::format("{}: static shared memory", name));
+            }
+            m.static_shared = bytes;
+        }
+        return static_cast<uint64_t>(m.static_shared);
     }
 
     void opt_in_shared(LoadedModule& m, const std::string& name, uint32_t dynamic) {
