@@ -155,6 +155,7 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
     SharedPtr ring{};
     std::vector<GlobalPtr> copy_src;
     Pred copies{}, full_tile{};
+    Reg<u32> tile_row{};
     if (plan.staged) {
         if (!format->can_stage() || row_bytes % 8 != 0 || tiles != 1) {
             throw ptxsmith::Error("mma: staged steps need Q6_K, one m16 tile per warp and K a multiple of 1024");
@@ -162,22 +163,24 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
         ring = b.offset(b.addr_of(b.dynamic_shared(16)), b.mul_lo(warp, gemv::mma::kStagedSteps * slot_bytes));
         copies = b.setp(Cmp::lt, lane, words);
         // Rows past N (the last tile of a matrix) copy row N - 1 again (computed, not stored).
-        Reg<u32> tile_row = b.min(first_row, s.n - 1);
+        tile_row = b.min(first_row, s.n - 1);
         for (uint32_t m = 0; m < mats; ++m) copy_src.push_back(b.index(b.index(w[m], tile_row, row_bytes), lane, 8));
         full_tile = b.setp(Cmp::le, b.add(first_row, kTileRows), s.n);
     }
+    // Matrix m's rows in the ring slot at byte offset `slot`.
+    auto slot_rows = [&](Reg<u32> slot, uint32_t m) { return b.offset(ring, b.add(slot, m * kTileRows * gemv::mma::kStagedPitch)); };
     auto copy_step = [&](Reg<u32> sb, Reg<u32> slot) {
         Reg<u32> window = b.and_(b.mul_lo(sb, block_bytes), ~7u);
         auto copy_rows = [&](bool whole) {
             for (uint32_t m = 0; m < mats; ++m) {
                 GlobalPtr src = b.index(copy_src[m], window, 1);
-                SharedPtr dst = b.index(b.offset(ring, b.add(slot, m * kTileRows * gemv::mma::kStagedPitch)), lane, 8);
+                SharedPtr dst = b.index(slot_rows(slot, m), lane, 8);
                 for (uint32_t r = 0; r < kTileRows; ++r) {
                     Address<Space::global> from = src[int64_t{r} * row_bytes];
                     if (!whole) {
                         // Row first_row + r, or row N - 1 past N.
                         Reg<u32> row = b.min(b.add(first_row, r), s.n - 1);
-                        from = b.index(src, b.sub(row, b.min(first_row, s.n - 1)), row_bytes)[0];
+                        from = b.index(src, b.sub(row, tile_row), row_bytes)[0];
                     }
                     Address<Space::shared> to = dst[int64_t{r} * gemv::mma::kStagedPitch];
                     b.predicated(copies, [&] {
@@ -197,7 +200,7 @@ Kernel build_gemv_mma(const Gemv& gemv, const Target& target) {
         Reg<u32> skew = b.and_(b.mul_lo(sb, block_bytes), 7u);
         Loaded l(mats);
         for (uint32_t m = 0; m < mats; ++m) {
-            SharedPtr matrix = b.offset(ring, b.add(slot, m * kTileRows * gemv::mma::kStagedPitch));
+            SharedPtr matrix = slot_rows(slot, m);
             for (uint32_t h = 0; h < pairs; ++h) {
                 SharedPtr row = b.index(matrix, b.add(g, 8 * h), gemv::mma::kStagedPitch);
                 l[m].push_back(format->load_staged(b, row, skew, t));
